@@ -1,0 +1,26 @@
+/**
+ * Key generation and rotation for the local stack.
+ *   npm run keys                  create missing .dev.vars.<env> (also done by npm start)
+ *   npm run keys -- --rotate <env>   rotate that deployment's keys (next → current)
+ *   npm run keys -- --print <env>    print that deployment's published JWKS
+ * In production the same rings are set with `wrangler secret put SIGNING_KEYS --env <env>`.
+ */
+import { parseKeyRing, publishedJwks } from "../shared/src/index.js";
+import { ensureDevVars, readDevVars, rotate } from "./dev-vars.js";
+
+const [flag, env] = process.argv.slice(2);
+
+if (flag === "--rotate" && env) {
+  await rotate(env);
+  console.log(`rotated ${env}: next key is now current; restart or let wrangler dev reload`);
+} else if (flag === "--print" && env) {
+  const vars = readDevVars(env);
+  const rings = [vars.SIGNING_KEYS, vars.ENCRYPTION_KEYS].filter((v) => v !== undefined).map((v) => parseKeyRing(v, env));
+  console.log(JSON.stringify(publishedJwks(...rings), null, 2));
+} else if (flag === undefined) {
+  const written = await ensureDevVars();
+  console.log(written.length ? `wrote .dev.vars for: ${written.join(", ")}` : "every deployment already has its .dev.vars");
+} else {
+  console.error("usage: npm run keys [-- --rotate <env> | --print <env>]");
+  process.exit(2);
+}

@@ -1,0 +1,91 @@
+/**
+ * Durable Object storage helpers, typed structurally so this package needs
+ * no Workers bindings (a DurableObjectStorage satisfies these interfaces):
+ * - `sqlTag`: a tagged template so every query binds its parameters;
+ * - `migrateSchema`: versioned schema in a table, run in the constructor
+ *   under blockConcurrencyWhile;
+ * - `DueWork`: the alarm scheduler — due work lives in a table, one alarm is
+ *   armed for the earliest row, and `arm()` is called on every wake because
+ *   alarms are at-least-once and can be lost across a restart.
+ */
+export type SqlValue = ArrayBuffer | string | number | null;
+
+export interface DoSqlCursor<T> {
+  toArray(): T[];
+  readonly rowsWritten: number;
+}
+
+export interface DoSql {
+  exec<T extends Record<string, SqlValue>>(query: string, ...bindings: SqlValue[]): DoSqlCursor<T>;
+}
+
+export interface DoStorage {
+  sql: DoSql;
+  getAlarm(): Promise<number | null>;
+  setAlarm(scheduledTime: number): Promise<void>;
+  transactionSync<T>(closure: () => T): T;
+}
+
+/** sql`SELECT * FROM visits WHERE day = ${day}` → rows; values are always bound, never spliced. */
+export function sqlTag(sql: DoSql) {
+  return <T extends Record<string, SqlValue> = Record<string, SqlValue>>(strings: TemplateStringsArray, ...values: SqlValue[]): T[] =>
+    sql.exec<T>(strings.join("?"), ...values).toArray();
+}
+
+/** Applies migrations[version..] in order, each in its own transaction. */
+export function migrateSchema(storage: DoStorage, migrations: readonly string[]): void {
+  storage.sql.exec("CREATE TABLE IF NOT EXISTS _schema (version INTEGER NOT NULL)");
+  const row = storage.sql.exec<{ version: number }>("SELECT version FROM _schema").toArray()[0];
+  if (!row) storage.sql.exec("INSERT INTO _schema (version) VALUES (0)");
+  for (let v = row?.version ?? 0; v < migrations.length; v++) {
+    storage.transactionSync(() => {
+      storage.sql.exec(migrations[v]!);
+      storage.sql.exec("UPDATE _schema SET version = ?", v + 1);
+    });
+  }
+}
+
+export interface DueItem {
+  kind: string;
+  key: string;
+  dueAt: number;
+}
+
+export class DueWork {
+  constructor(private readonly storage: DoStorage) {
+    storage.sql.exec(
+      "CREATE TABLE IF NOT EXISTS due_work (kind TEXT NOT NULL, key TEXT NOT NULL, due_at INTEGER NOT NULL, PRIMARY KEY (kind, key))",
+    );
+  }
+
+  /** Records work due at `dueAt` (the earlier time wins if already scheduled). Call `arm()` after. */
+  schedule(kind: string, key: string, dueAt: number): void {
+    this.storage.sql.exec(
+      "INSERT INTO due_work (kind, key, due_at) VALUES (?, ?, ?) ON CONFLICT (kind, key) DO UPDATE SET due_at = MIN(due_at, excluded.due_at)",
+      kind,
+      key,
+      dueAt,
+    );
+  }
+
+  /** Up to `limit` items due at `now`, earliest first. */
+  due(now: number, limit = 100): DueItem[] {
+    return this.storage.sql
+      .exec<{ kind: string; key: string; due_at: number }>("SELECT kind, key, due_at FROM due_work WHERE due_at <= ? ORDER BY due_at LIMIT ?", now, limit)
+      .toArray()
+      .map((r) => ({ kind: r.kind, key: r.key, dueAt: r.due_at }));
+  }
+
+  done(kind: string, key: string): void {
+    this.storage.sql.exec("DELETE FROM due_work WHERE kind = ? AND key = ?", kind, key);
+  }
+
+  /** Ensures the alarm fires no later than the earliest due row. */
+  async arm(): Promise<number | null> {
+    const next = this.storage.sql.exec<{ next: number | null }>("SELECT MIN(due_at) AS next FROM due_work").toArray()[0]?.next ?? null;
+    if (next === null) return null;
+    const current = await this.storage.getAlarm();
+    if (current === null || current > next) await this.storage.setAlarm(next);
+    return next;
+  }
+}

@@ -1,0 +1,74 @@
+/**
+ * The HTTP edge every worker shares: an OpenAPIHono app whose every failure —
+ * schema, JSON, size, route, thrown AppError — leaves as the one error
+ * envelope with a 4xx, and whose routes document themselves at /openapi.json.
+ */
+import { OpenAPIHono, z } from "@hono/zod-openapi";
+import type { Env as HonoEnv } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { HTTPException } from "hono/http-exception";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { systemClock, type Clock } from "./clock.js";
+import { AppError, errorBody } from "./errors.js";
+
+/** Every request body is refused above this unless a route sets its own limit. */
+export const DEFAULT_BODY_LIMIT = 16 * 1024;
+
+export interface AppVariables {
+  clock: Clock;
+}
+
+export const errorSchema = z
+  .object({ error: z.object({ code: z.string(), message: z.string() }) })
+  .openapi("Error", { example: { error: { code: "invalid_request", message: "body.name: Required" } } });
+
+/** The error responses a route documents alongside its success. */
+export function errorResponses(...statuses: number[]) {
+  return Object.fromEntries(
+    statuses.map((s) => [s, { description: "Error", content: { "application/json": { schema: errorSchema } } }]),
+  );
+}
+
+export interface CreateAppOptions {
+  title: string;
+  description: string;
+  clock?: Clock;
+}
+
+export function createApp<E extends HonoEnv>(opts: CreateAppOptions) {
+  const app = new OpenAPIHono<E & { Variables: AppVariables }>({
+    defaultHook: (result, c) => {
+      if (!result.success) {
+        const issue = result.error.issues[0];
+        const where = issue ? [result.target, ...issue.path].join(".") : result.target;
+        return c.json(errorBody("invalid_request", `${where}: ${issue?.message ?? "invalid"}`), 400);
+      }
+      return undefined;
+    },
+  });
+  const clock = opts.clock ?? systemClock;
+  app.use("*", async (c, next) => {
+    c.set("clock", clock);
+    await next();
+  });
+  app.use(
+    "*",
+    bodyLimit({
+      maxSize: DEFAULT_BODY_LIMIT,
+      onError: (c) => c.json(errorBody("body_too_large", `request body is over ${DEFAULT_BODY_LIMIT} bytes`), 413),
+    }),
+  );
+  app.notFound((c) => c.json(errorBody("not_found", `no route for ${c.req.method} ${new URL(c.req.url).pathname}`), 404));
+  app.onError((err, c) => {
+    if (err instanceof AppError) return c.json(err.toBody(), err.status);
+    if (err instanceof HTTPException) {
+      const status = err.status as ContentfulStatusCode;
+      const code = status === 400 ? "invalid_request" : "http_error";
+      return c.json(errorBody(code, err.message || "request refused"), status);
+    }
+    console.error("unhandled error", err);
+    return c.json(errorBody("internal", "internal error"), 500);
+  });
+  app.doc31("/openapi.json", { openapi: "3.1.0", info: { title: opts.title, version: "1", description: opts.description } });
+  return app;
+}
