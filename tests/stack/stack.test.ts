@@ -2,7 +2,7 @@
 // deployment (as separate accounts would be), talking over real HTTP.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEPLOYMENTS, ISSUERS, deployment, localUrl } from "../../scripts/deployments.js";
-import { readAuthorityKeys } from "../../scripts/dev-vars.js";
+import { readAuthorityKeys, readDevVars } from "../../scripts/dev-vars.js";
 import { openPartyAnswer, requestId, signedRequest } from "../authority-client.js";
 import { listening, startStack, type RunningStack } from "./run-stack.js";
 
@@ -66,6 +66,17 @@ describe("the local stack", () => {
       const replay = await fetch(req);
       expect(replay.status).toBe(409);
     }
+  });
+
+  it("lets a supervisor check the authority's signed channel to every party", async () => {
+    const authority = localUrl(deployment("authority"));
+    const post = (path: string, body: unknown, auth = "") =>
+      fetch(authority + path, { method: "POST", headers: { "content-type": "application/json", authorization: auth }, body: JSON.stringify(body) });
+    const supervisor = { id: "sup-stack", name: "스택 감독", role: "supervisor", password: "stack test password" };
+    expect((await post("/api/bootstrap", supervisor, `Bearer ${readDevVars("authority").BOOTSTRAP_TOKEN}`)).status).toBe(201);
+    const { token } = (await (await post("/api/login", { id: supervisor.id, password: supervisor.password })).json()) as { token: string };
+    const rows = (await (await post("/api/parties/check", {}, `Bearer ${token}`)).json()) as { party: string; ok: boolean }[];
+    expect(rows.map((r) => [r.party, r.ok])).toEqual([...ISSUERS.map((i) => [i.env, true]), ["registry", true]]);
   });
 
   it("serves the scanner UI page and each party's OpenAPI document", async () => {

@@ -1,15 +1,17 @@
 /**
- * Authority (방역당국, KDCA): when a case is confirmed, sends signed requests
- * to every issuer and the registry and joins their sealed answers into a
- * contact list (R-A1..R-A5). This deployment serves health, its signing and
- * encryption keys and a landing page; investigators and tracing come with
- * the Authority issue.
+ * Authority (방역당국, KDCA): when a case is confirmed, investigators send
+ * signed requests to every issuer and the registry and join their sealed
+ * answers into a contact list (R-A1..R-A5). Investigators sign in; every
+ * action is attributed to a person and a case and appended to the audit chain.
  */
-import { createApp, landingPage, memoize, mountPartyBasics, parseKeyRing, signingKeys } from "@kipass/shared";
+import { createApp, landingPage, mountPartyBasics, signingKeys } from "@kipass/shared";
+import type { AuthorityEnv } from "./context.js";
+import { encryptionKeys } from "./keys.js";
+import { mountCaseRoutes } from "./routes/cases.js";
+import { mountPartyRoutes } from "./routes/parties.js";
+import { mountSessionRoutes } from "./routes/session.js";
 
-const encryptionKeys = memoize((text) => parseKeyRing(text, "ENCRYPTION_KEYS"));
-
-export const app = createApp<{ Bindings: Env }>({
+export const app = createApp<AuthorityEnv>({
   title: "KI-Pass authority",
   description: "Contact tracing for confirmed cases over audited, signed requests to the issuers and the registry.",
 });
@@ -20,8 +22,11 @@ mountPartyBasics(app, {
   page: () =>
     landingPage("KI-Pass 역학조사 Authority", [
       "방역당국 역학조사 서버입니다. 조사관 화면은 준비 중입니다.",
-      "KI-Pass authority. The investigator page and tracing are not built yet: this deployment serves health and keys.",
+      "KI-Pass authority. The investigator page and tracing are not built yet: this deployment serves sign-in, cases and keys.",
     ]),
 });
+mountSessionRoutes(app);
+mountCaseRoutes(app);
+mountPartyRoutes(app);
 
 export default app satisfies ExportedHandler<Env>;

@@ -1,0 +1,56 @@
+/** Cases: every trace belongs to one, opened by a named investigator (R-A3). */
+import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
+import { AppError, errorResponses } from "@kipass/shared";
+import { audit, requireInvestigator, type AuthorityEnv } from "../context.js";
+
+export const caseId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9-]{2,63}$/, "3–64 letters, digits and -");
+const caseOut = z.object({ id: z.string(), title: z.string(), openedBy: z.string(), openedAt: z.number() }).openapi("Case");
+const bearer = [{ bearer: [] }];
+
+const openCase = createRoute({
+  method: "post",
+  path: "/api/cases",
+  security: bearer,
+  summary: "Open a case for a confirmed patient",
+  request: { body: { required: true, content: { "application/json": { schema: z.object({ id: caseId, title: z.string().trim().min(1).max(120) }).strict() } } } },
+  responses: { 201: { description: "Opened", content: { "application/json": { schema: caseOut } } }, ...errorResponses(400, 401, 409) },
+});
+
+const listCases = createRoute({
+  method: "get",
+  path: "/api/cases",
+  security: bearer,
+  responses: { 200: { description: "Cases, newest first", content: { "application/json": { schema: z.array(caseOut) } } }, ...errorResponses(401) },
+});
+
+interface CaseRow {
+  id: string;
+  title: string;
+  opened_by: string;
+  opened_at: number;
+}
+
+const toCase = (r: CaseRow) => ({ id: r.id, title: r.title, openedBy: r.opened_by, openedAt: r.opened_at });
+
+export function mountCaseRoutes(app: OpenAPIHono<AuthorityEnv>): void {
+  app.use("/api/cases", requireInvestigator());
+  app.use("/api/cases/*", requireInvestigator());
+
+  app.openapi(openCase, async (c) => {
+    const { id, title } = c.req.valid("json");
+    const now = c.var.clock.now();
+    try {
+      await c.env.DB.prepare("INSERT INTO cases (id, title, opened_by, opened_at) VALUES (?, ?, ?, ?)").bind(id, title, c.var.investigator.id, now).run();
+    } catch (err) {
+      if (/constraint/i.test(String(err))) throw new AppError(409, "case_exists", `case "${id}" is already open`);
+      throw err;
+    }
+    await audit(c.env, { at: now, investigator: c.var.investigator.id, caseId: id, action: "open case", outcome: "ok" });
+    return c.json({ id, title, openedBy: c.var.investigator.id, openedAt: now }, 201);
+  });
+
+  app.openapi(listCases, async (c) => {
+    const { results } = await c.env.DB.prepare("SELECT * FROM cases ORDER BY opened_at DESC LIMIT 200").all<CaseRow>();
+    return c.json(results.map(toCase), 200);
+  });
+}
