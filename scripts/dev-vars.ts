@@ -17,7 +17,7 @@ import { DEPLOYMENTS, ISSUERS, deployment, localUrl, type Deployment, type Kind 
 export const RANDOM_SECRETS: Record<Kind, readonly string[]> = {
   issuer: ["FIELD_KEY", "LOOKUP_KEY"],
   registry: ["FIELD_KEY", "LOOKUP_KEY", "ADMIN_TOKEN"],
-  authority: ["BOOTSTRAP_TOKEN"],
+  authority: ["BOOTSTRAP_TOKEN", "DATA_KEY"],
   "scanner-ui": [],
 };
 

@@ -6,7 +6,7 @@
  */
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
 import { defineProject } from "vitest/config";
-import { generateKeyRing, publishedJwks } from "../shared/src/index.js";
+import { generateKeyRing, publishedJwks, type KeyRing } from "../shared/src/index.js";
 
 export interface WorkerProject {
   name: string;
@@ -15,6 +15,8 @@ export interface WorkerProject {
   /** D1 migrations folder relative to the root, if the worker has D1 */
   migrations?: string;
   bindings?: Record<string, string>;
+  /** The authority's key rings, when the test's fake parties must seal answers to it (fresh otherwise). */
+  authorityKeys?: { signing: KeyRing; encryption: KeyRing };
   /** Answers the worker's outbound fetches (there is no network in tests). */
   outbound?: (request: Request) => Promise<Response> | Response;
 }
@@ -25,8 +27,8 @@ export function workerProject(p: WorkerProject) {
   return defineProject({
     plugins: [
       cloudflareTest(async () => {
-        const authoritySigning = await generateKeyRing("sig");
-        const authorityEncryption = await generateKeyRing("enc");
+        const authoritySigning = p.authorityKeys?.signing ?? (await generateKeyRing("sig"));
+        const authorityEncryption = p.authorityKeys?.encryption ?? (await generateKeyRing("enc"));
         // The authority worker's own keys are the authority keys the tests use.
         const own = p.env === "authority" ? { ENCRYPTION_KEYS: JSON.stringify(authorityEncryption) } : {};
         return {

@@ -1,28 +1,19 @@
-import { generateKeyRing, publishedJwks } from "../../shared/src/index.js";
 import { workerProject } from "../../tests/worker-project.js";
+import { fakeWorld } from "./test/fake-parties.js";
 
-// Test parties without a network: naver refuses every request, the registry
-// answers with something that is not a sealed answer. (The stack test checks
-// real parties over HTTP.)
-const registryJwks = publishedJwks(await generateKeyRing("sig"));
+// Fake issuers and registry answer the authority's signed requests (the
+// stack test checks the real parties over HTTP).
+const world = await fakeWorld();
 
 export default workerProject({
   name: "authority",
   env: "authority",
   migrations: "workers/authority/migrations",
+  authorityKeys: world.authority,
   bindings: {
     BOOTSTRAP_TOKEN: "test-bootstrap-token-0123456789",
-    PARTIES: JSON.stringify([
-      { id: "naver", kind: "issuer", url: "https://naver.party.test" },
-      { id: "registry", kind: "registry", url: "https://registry.party.test" },
-    ]),
+    DATA_KEY: "ptGccV4f8060AkKT0tlRttnzzCspFSYtRYmKlVeyjaI",
+    PARTIES: JSON.stringify(["naver", "kakao", "registry"].map((id) => ({ id, kind: id === "registry" ? "registry" : "issuer", url: `https://${id}.party.test` }))),
   },
-  outbound: (request) => {
-    const url = new URL(request.url);
-    if (url.hostname === "naver.party.test") {
-      return Response.json({ error: { code: "bad_signature", message: "no pinned authority key" } }, { status: 401 });
-    }
-    if (url.pathname === "/.well-known/jwks.json") return Response.json(registryJwks);
-    return Response.json({ answer: "not.a.sealed.answer.really" });
-  },
+  outbound: world.handle,
 });

@@ -10,6 +10,7 @@ import { encryptionKeys } from "./keys.js";
 import { mountCaseRoutes } from "./routes/cases.js";
 import { mountPartyRoutes } from "./routes/parties.js";
 import { mountSessionRoutes } from "./routes/session.js";
+import { mountTraceRoutes } from "./routes/traces.js";
 
 export const app = createApp<AuthorityEnv>({
   title: "KI-Pass authority",
@@ -28,5 +29,6 @@ mountPartyBasics(app, {
 mountSessionRoutes(app);
 mountCaseRoutes(app);
 mountPartyRoutes(app);
+mountTraceRoutes(app);
 
 export default app satisfies ExportedHandler<Env>;

@@ -1,38 +1,42 @@
 // A supervisor checks the signed channel to every party before a case needs
-// it. A refusing or garbled party is named, with why; every call is audited.
-import { exports, env } from "cloudflare:workers";
-import { beforeEach, describe, expect, it } from "vitest";
+// it. A party that is down is named, with why; every call is audited.
+import { env } from "cloudflare:workers";
+import { afterEach, describe, expect, it } from "vitest";
 import { AuditLog } from "@kipass/shared";
+import { call, freshSupervisor, setParty } from "./helpers.js";
 
-const BASE = "https://authority.test";
-const post = (path: string, body: unknown, auth: string) =>
-  exports.default.fetch(new Request(BASE + path, { method: "POST", headers: { "content-type": "application/json", authorization: auth }, body: JSON.stringify(body) }));
-
-beforeEach(async () => {
-  for (const t of ["sessions", "investigators", "authority_audit"]) await env.DB.prepare(`DELETE FROM ${t}`).run();
-  await post("/api/bootstrap", { id: "sup-park", name: "박감독", role: "supervisor", password: "correct horse battery" }, "Bearer test-bootstrap-token-0123456789");
+afterEach(async () => {
+  await setParty("kakao", true);
 });
 
 describe("party check", () => {
-  it("names each party that refuses or answers garbage, and audits every call", async () => {
-    const login = (await (await post("/api/login", { id: "sup-park", password: "correct horse battery" }, "")).json()) as { token: string };
-    const res = await post("/api/parties/check", {}, `Bearer ${login.token}`);
+  it("reaches every party with a signed request and opens each sealed answer", async () => {
+    const token = await freshSupervisor();
+    const res = await call("/api/parties/check", { token, body: {} });
     expect(res.status).toBe(200);
-    const rows = (await res.json()) as { party: string; ok: boolean; code?: string }[];
-    expect(rows).toEqual([
-      expect.objectContaining({ party: "naver", ok: false, code: "refused:bad_signature" }),
-      expect.objectContaining({ party: "registry", ok: false, code: "answer_malformed" }),
+    expect(res.body).toEqual([
+      { party: "naver", kind: "issuer", ok: true },
+      { party: "kakao", kind: "issuer", ok: true },
+      { party: "registry", kind: "registry", ok: true },
     ]);
+  });
+
+  it("names a party that is down, and audits every call", async () => {
+    const token = await freshSupervisor();
+    await setParty("kakao", false);
+    const rows = (await call("/api/parties/check", { token, body: {} })).body as unknown as { party: string; ok: boolean; code?: string }[];
+    expect(rows.find((r) => r.party === "kakao")).toMatchObject({ ok: false, code: "refused:http_503" });
+    expect(rows.filter((r) => r.ok).map((r) => r.party)).toEqual(["naver", "registry"]);
     const calls = (await new AuditLog(env.DB).entries()).filter((e) => e.method === "POST");
-    expect(calls.map((e) => [e.path, e.outcome, e.investigator])).toEqual(
+    expect(calls.map((e) => [e.path, e.outcome, e.investigator, e.caseId])).toEqual(
       expect.arrayContaining([
-        ["naver/authority/v1/ping", "refused:bad_signature", "sup-park"],
-        ["registry/authority/v1/ping", "answer_malformed", "sup-park"],
+        ["naver/authority/v1/ping", "answered", "sup-park", "connectivity-check"],
+        ["kakao/authority/v1/ping", "refused:http_503", "sup-park", "connectivity-check"],
       ]),
     );
   });
 
   it("is for supervisors only", async () => {
-    expect((await post("/api/parties/check", {}, "Bearer not-a-session-token-000000")).status).toBe(401);
+    expect((await call("/api/parties/check", { body: {}, auth: "Bearer not-a-session-token-000000" })).status).toBe(401);
   });
 });

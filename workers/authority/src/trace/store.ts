@@ -1,0 +1,99 @@
+/**
+ * Traces at the authority: the query and result encrypted at rest (DATA_KEY),
+ * kept TRACE_RETENTION after the trace last ran, then deleted on the next
+ * trace (see docs/privacy.md for what D1 time travel means for that).
+ */
+import { AppError, DAY, aesKey, decryptField, encryptField, memoize, newCredential } from "@kipass/shared";
+import type { TraceQuery, TraceResult } from "./run.js";
+
+export const TRACE_RETENTION = 28 * DAY;
+
+const dataKey = memoize((text) => aesKey(text ?? ""));
+
+export interface StoredTrace {
+  id: string;
+  caseId: string;
+  kind: TraceQuery["kind"];
+  query: TraceQuery;
+  result: TraceResult;
+  createdBy: string;
+  createdAt: number;
+  updatedAt: number;
+}
+
+interface TraceRow {
+  id: string;
+  case_id: string;
+  kind: TraceQuery["kind"];
+  query_enc: string;
+  result_enc: string;
+  created_by: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export class Traces {
+  constructor(private readonly env: Env) {}
+
+  private key(): Promise<CryptoKey> {
+    return dataKey(this.env.DATA_KEY);
+  }
+
+  async create(caseId: string, query: TraceQuery, result: TraceResult, by: string, now: number): Promise<StoredTrace> {
+    await this.env.DB.prepare("DELETE FROM traces WHERE expires_at <= ?").bind(now).run();
+    const id = `tr_${newCredential().slice(0, 16)}`;
+    const key = await this.key();
+    await this.env.DB.prepare(
+      `INSERT INTO traces (id, case_id, kind, query_enc, status, failures, result_enc, created_by, created_at, updated_at, expires_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    )
+      .bind(
+        id,
+        caseId,
+        query.kind,
+        await encryptField(key, JSON.stringify(query), `trace-query|${id}`),
+        result.status,
+        JSON.stringify(result.failures),
+        await encryptField(key, JSON.stringify(result), `trace-result|${id}`),
+        by,
+        now,
+        now,
+        now + TRACE_RETENTION,
+      )
+      .run();
+    return { id, caseId, kind: query.kind, query, result, createdBy: by, createdAt: now, updatedAt: now };
+  }
+
+  async update(trace: StoredTrace, result: TraceResult, now: number): Promise<StoredTrace> {
+    await this.env.DB.prepare("UPDATE traces SET status = ?, failures = ?, result_enc = ?, updated_at = ?, expires_at = ? WHERE id = ?")
+      .bind(
+        result.status,
+        JSON.stringify(result.failures),
+        await encryptField(await this.key(), JSON.stringify(result), `trace-result|${trace.id}`),
+        now,
+        now + TRACE_RETENTION,
+        trace.id,
+      )
+      .run();
+    return { ...trace, result, updatedAt: now };
+  }
+
+  async get(id: string, now: number): Promise<StoredTrace> {
+    const row = await this.env.DB.prepare("SELECT * FROM traces WHERE id = ? AND expires_at > ?").bind(id, now).first<TraceRow>();
+    if (!row) throw new AppError(404, "trace_not_found", `no trace "${id}"`);
+    const key = await this.key();
+    const query = await decryptField(key, row.query_enc, `trace-query|${id}`);
+    const result = await decryptField(key, row.result_enc, `trace-result|${id}`);
+    if (query === null || result === null) throw new AppError(500, "trace_unreadable", "trace cannot be decrypted");
+    return {
+      id,
+      caseId: row.case_id,
+      kind: row.kind,
+      query: JSON.parse(query) as TraceQuery,
+      result: JSON.parse(result) as TraceResult,
+      createdBy: row.created_by,
+      createdAt: row.created_at,
+      updatedAt: row.updated_at,
+    };
+  }
+}

@@ -1,0 +1,134 @@
+/**
+ * Fake issuers and a fake registry for the authority's workerd tests, run on
+ * the Node side as the worker's outbound service. They verify the signed
+ * requests like the real parties and seal their answers to the authority,
+ * over a small scripted world. `https://control.test/{down|up}/<party>`
+ * takes a party offline and back.
+ *
+ * The world (T0 = 2026-11-20 21:00 KST): the case (naver, 010-0000-0001)
+ * scans in at facility F1 at T0 and out at T0 + 2 h. At F1: B (naver) at
+ * T0 + 10 min and C (kakao, a formula-like name) at T0 + 20 min — contacts;
+ * D (kakao) at T0 + 5 h — outside the window. E (naver) at F2 at T0 — a
+ * facility the case never visited.
+ */
+import {
+  MemoryReplayStore,
+  generateKeyRing,
+  importPartyKey,
+  mintToken,
+  publishedJwks,
+  randomBytes,
+  sealAnswer,
+  verifySignedRequest,
+  type KeyRing,
+} from "../../../shared/src/index.js";
+
+export const T0 = Date.parse("2026-11-20T12:00:00Z");
+const MIN = 60_000;
+
+export interface Person {
+  name: string;
+  phone: string;
+  issuer: "naver" | "kakao";
+}
+export const CASE: Person = { name: "확진자", phone: "01000000001", issuer: "naver" };
+export const B: Person = { name: "김철수", phone: "01011111111", issuer: "naver" };
+export const C: Person = { name: '=HYPERLINK("x")', phone: "01022222222", issuer: "kakao" };
+export const D: Person = { name: "이영희", phone: "01033333333", issuer: "kakao" };
+export const E: Person = { name: "박민수", phone: "01044444444", issuer: "naver" };
+
+interface Scan {
+  person: Person;
+  qr: string;
+  jti: string;
+  facilityId: string;
+  at: number;
+}
+
+export async function fakeWorld() {
+  const authority = { signing: await generateKeyRing("sig"), encryption: await generateKeyRing("enc") };
+  const rings: Record<string, KeyRing> = {
+    naver: await generateKeyRing("sig"),
+    kakao: await generateKeyRing("sig"),
+    registry: await generateKeyRing("sig"),
+  };
+  const scans: Scan[] = [];
+  const scan = async (person: Person, facilityId: string, at: number) => {
+    const ring = rings[person.issuer]!;
+    const t = await mintToken({
+      issuer: person.issuer,
+      kid: ring.current.kid,
+      privateKey: await importPartyKey(ring.current, "private"),
+      sealed: randomBytes(48),
+      now: at - 3_000,
+    });
+    scans.push({ person, qr: t.qr, jti: t.jti, facilityId, at });
+  };
+  await scan(CASE, "F1", T0);
+  await scan(B, "F1", T0 + 10 * MIN);
+  await scan(C, "F1", T0 + 20 * MIN);
+  await scan(CASE, "F1", T0 + 120 * MIN);
+  await scan(D, "F1", T0 + 300 * MIN);
+  await scan(E, "F2", T0);
+
+  const down = new Set<string>();
+  const replay = new MemoryReplayStore();
+  const authorityJwks = publishedJwks(authority.signing, authority.encryption);
+
+  async function answer(party: string, path: string, body: Record<string, unknown>, caseId: string): Promise<unknown> {
+    switch (path) {
+      case "/authority/v1/ping":
+        return { party, receivedAt: Date.now(), case: caseId };
+      case "/authority/v1/tokens/by-phone":
+        return { tokens: scans.filter((s) => s.person.issuer === party && s.person.phone === body.phone).map((s) => ({ jti: s.jti, issuedAt: s.at - 3_000 })) };
+      case "/authority/v1/tokens/resolve":
+        return {
+          resolutions: (body.tokens as string[]).map((token) => {
+            const s = scans.find((x) => x.qr === token);
+            if (!s) return { token, status: "unknown" };
+            if (s.person.issuer !== party) return { token, status: "other_issuer" };
+            return { token, status: "resolved", name: s.person.name, phone: s.person.phone, issuer: party };
+          }),
+        };
+      case "/authority/v1/visits":
+        return { visits: scans.filter((s) => (body.tokenIds as string[]).includes(s.jti)).map((s) => ({ tokenId: s.jti, facilityId: s.facilityId, at: s.at, device: "entrance" })) };
+      case "/authority/v1/facility-tokens":
+        return {
+          tokens: scans
+            .filter((s) => s.facilityId === body.facilityId && s.at >= (body.from as number) && s.at < (body.to as number))
+            .map((s) => ({ qr: s.qr, issuer: s.person.issuer, scannedAt: s.at })),
+        };
+      case "/authority/v1/facilities":
+        return {
+          facilities: (body.facilityIds as string[]).map((id) => ({ id, businessName: `시설 ${id}`, address: "서울특별시 용산구", addressDetail: "1층" })),
+        };
+      default:
+        return null;
+    }
+  }
+
+  async function handle(request: Request): Promise<Response> {
+    const url = new URL(request.url);
+    if (url.hostname === "control.test") {
+      const [, action, party] = url.pathname.split("/");
+      if (action === "down") down.add(party!);
+      else down.delete(party!);
+      return new Response("ok");
+    }
+    const party = url.hostname.split(".")[0]!;
+    if (down.has(party)) return new Response("unavailable", { status: 503 });
+    if (url.pathname === "/.well-known/jwks.json") return Response.json(publishedJwks(rings[party]!));
+    const bytes = new Uint8Array(await request.arrayBuffer());
+    const verified = await verifySignedRequest(
+      { method: request.method, path: url.pathname, headers: request.headers, body: bytes },
+      { audience: party, jwks: authorityJwks, replay, now: Date.now() },
+    );
+    if (!verified.ok) return Response.json({ error: { code: verified.code, message: verified.message } }, { status: 401 });
+    const data = await answer(party, url.pathname, JSON.parse(new TextDecoder().decode(bytes)) as Record<string, unknown>, verified.claims.case);
+    if (data === null) return Response.json({ error: { code: "not_found", message: url.pathname } }, { status: 404 });
+    const sealed = await sealAnswer({ data, from: party, signingKey: rings[party]!.current, to: authorityJwks, requestId: verified.claims.jti, now: Date.now() });
+    return Response.json({ answer: sealed });
+  }
+
+  return { authority, handle };
+}
