@@ -5,6 +5,7 @@
  */
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import type { Env as HonoEnv } from "hono";
+import { AuditLog } from "./audit.js";
 import { requireSignedRequest, type AuthorityAccessConfig, type AuthorityAccessVariables } from "./authority-access.js";
 import { errorResponses, type AppVariables } from "./http.js";
 import { parseJwks, parseKeyRing, publishedJwks, type Jwks, type KeyRing } from "./keys.js";
@@ -99,17 +100,60 @@ export const pingRoute = createRoute({
   },
 });
 
+export const AUDIT_PAGE = 1000;
+
+export const auditRoute = createRoute({
+  method: "post",
+  path: "/authority/v1/audit",
+  summary: "This party's audit chain of authority requests, a page at a time, for the authority's supervisors to check",
+  request: {
+    body: {
+      content: {
+        "application/json": {
+          schema: z.object({ fromSeq: z.number().int().min(1).default(1), limit: z.number().int().min(1).max(AUDIT_PAGE).default(AUDIT_PAGE) }).strict(),
+        },
+      },
+      required: true,
+    },
+  },
+  responses: {
+    200: { description: "Entries (seq ≥ fromSeq), sealed to the authority", content: { "application/json": { schema: z.object({ answer: z.string() }) } } },
+    ...errorResponses(400, 401, 403, 409),
+  },
+});
+
 export interface AuthorityPing<B> {
   identity: (env: B) => PartyIdentity;
   access: (env: B) => AuthorityAccessConfig;
   signingKeys: (env: B) => KeyRing;
 }
 
+/**
+ * The authority's standing endpoints at an issuer or the registry: the
+ * signed-request handshake, and the audit chain (R-A3: every access leaves
+ * an entry at the party answering, which the authority's supervisors can
+ * check against their own log).
+ */
 export function mountAuthorityPing<B extends object>(
   app: OpenAPIHono<{ Bindings: B; Variables: AuthorityAccessVariables }>,
   ping: AuthorityPing<B>,
 ): void {
   app.use(pingRoute.path, requireSignedRequest(ping.access));
+  app.use(auditRoute.path, requireSignedRequest(ping.access));
+  app.openapi(auditRoute, async (c) => {
+    const now = c.var.clock.now();
+    const { fromSeq, limit } = c.req.valid("json");
+    const entries = await new AuditLog(ping.access(c.env).db).entries(fromSeq, limit);
+    const answer = await sealAnswer({
+      data: { party: ping.identity(c.env).id, entries },
+      from: ping.identity(c.env).id,
+      signingKey: ping.signingKeys(c.env).current,
+      to: ping.access(c.env).jwks,
+      requestId: c.var.authority.jti,
+      now,
+    });
+    return c.json({ answer }, 200);
+  });
   app.openapi(pingRoute, async (c) => {
     const now = c.var.clock.now();
     const answer = await sealAnswer({

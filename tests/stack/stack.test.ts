@@ -77,6 +77,16 @@ describe("the local stack", () => {
     const { token } = (await (await post("/api/login", { id: supervisor.id, password: supervisor.password })).json()) as { token: string };
     const rows = (await (await post("/api/parties/check", {}, `Bearer ${token}`)).json()) as { party: string; ok: boolean }[];
     expect(rows.map((r) => [r.party, r.ok])).toEqual([...ISSUERS.map((i) => [i.env, true]), ["registry", true]]);
+
+    // Each party logged the handshake in its own chain, matching the authority's log.
+    const audit = (await (await fetch(`${authority}/api/cases/connectivity-check/audit`, { headers: { authorization: `Bearer ${token}` } })).json()) as {
+      rows: { party: string; sent: string; received: string }[];
+      problems: string[];
+    };
+    expect(audit.problems).toEqual([]);
+    expect(audit.rows.map((r) => [r.party, r.sent, r.received])).toEqual(
+      expect.arrayContaining([...ISSUERS.map((i) => [i.env, "answered", "accepted 200"]), ["registry", "answered", "accepted 200"]]),
+    );
   });
 
   it("serves the scanner UI page and each party's OpenAPI document", async () => {

@@ -7,7 +7,7 @@
 import { createApp, landingPage, mountPartyBasics, signingKeys } from "@kipass/shared";
 import type { AuthorityEnv } from "./context.js";
 import { encryptionKeys } from "./keys.js";
-import { mountCaseRoutes } from "./routes/cases.js";
+import { mountCaseAudit, mountCaseRoutes } from "./routes/cases.js";
 import { mountPartyRoutes } from "./routes/parties.js";
 import { mountSessionRoutes } from "./routes/session.js";
 import { mountTraceRoutes } from "./routes/traces.js";
@@ -28,6 +28,7 @@ mountPartyBasics(app, {
 });
 mountSessionRoutes(app);
 mountCaseRoutes(app);
+mountCaseAudit(app);
 mountPartyRoutes(app);
 mountTraceRoutes(app);
 

@@ -9,10 +9,14 @@
  * scans in at facility F1 at T0 and out at T0 + 2 h. At F1: B (naver) at
  * T0 + 10 min and C (kakao, a formula-like name) at T0 + 20 min — contacts;
  * D (kakao) at T0 + 5 h — outside the window. E (naver) at F2 at T0 — a
- * facility the case never visited.
+ * facility the case never visited. Each party keeps an audit chain of the
+ * requests it accepted; `https://control.test/tamper/<party>` alters its
+ * first entry, as an insider editing the log would.
  */
 import {
+  GENESIS_HASH,
   MemoryReplayStore,
+  auditHash,
   generateKeyRing,
   importPartyKey,
   mintToken,
@@ -20,7 +24,9 @@ import {
   randomBytes,
   sealAnswer,
   verifySignedRequest,
+  type AuditEntry,
   type KeyRing,
+  type RequestClaims,
 } from "../../../shared/src/index.js";
 
 export const T0 = Date.parse("2026-11-20T12:00:00Z");
@@ -72,11 +78,21 @@ export async function fakeWorld() {
   await scan(E, "F2", T0);
 
   const down = new Set<string>();
+  const chains: Record<string, AuditEntry[]> = { naver: [], kakao: [], registry: [] };
+  const logAccepted = async (party: string, claims: RequestClaims, path: string) => {
+    const chain = chains[party]!;
+    const record = { at: Date.now(), requestId: claims.jti, caseId: claims.case, investigator: claims.inv, purpose: claims.purpose, method: "POST", path, outcome: "accepted 200" };
+    const seq = chain.length + 1;
+    const prevHash = chain.at(-1)?.hash ?? GENESIS_HASH;
+    chain.push({ ...record, seq, prevHash, hash: await auditHash(seq, prevHash, record) });
+  };
   const replay = new MemoryReplayStore();
   const authorityJwks = publishedJwks(authority.signing, authority.encryption);
 
   async function answer(party: string, path: string, body: Record<string, unknown>, caseId: string): Promise<unknown> {
     switch (path) {
+      case "/authority/v1/audit":
+        return { party, entries: chains[party]!.filter((e) => e.seq >= (body.fromSeq as number)).slice(0, body.limit as number) };
       case "/authority/v1/ping":
         return { party, receivedAt: Date.now(), case: caseId };
       case "/authority/v1/tokens/by-phone":
@@ -112,6 +128,7 @@ export async function fakeWorld() {
     if (url.hostname === "control.test") {
       const [, action, party] = url.pathname.split("/");
       if (action === "down") down.add(party!);
+      else if (action === "tamper") chains[party!]![0]!.outcome = "accepted 204";
       else down.delete(party!);
       return new Response("ok");
     }
@@ -126,6 +143,7 @@ export async function fakeWorld() {
     if (!verified.ok) return Response.json({ error: { code: verified.code, message: verified.message } }, { status: 401 });
     const data = await answer(party, url.pathname, JSON.parse(new TextDecoder().decode(bytes)) as Record<string, unknown>, verified.claims.case);
     if (data === null) return Response.json({ error: { code: "not_found", message: url.pathname } }, { status: 404 });
+    await logAccepted(party, verified.claims, url.pathname);
     const sealed = await sealAnswer({ data, from: party, signingKey: rings[party]!.current, to: authorityJwks, requestId: verified.claims.jti, now: Date.now() });
     return Response.json({ answer: sealed });
   }

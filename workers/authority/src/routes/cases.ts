@@ -1,6 +1,7 @@
 /** Cases: every trace belongs to one, opened by a named investigator (R-A3). */
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import { AppError, errorResponses } from "@kipass/shared";
+import { auditCase } from "../audit-check.js";
 import { audit, requireInvestigator, type AuthorityEnv } from "../context.js";
 
 export const caseId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9-]{2,63}$/, "3–64 letters, digits and -");
@@ -52,5 +53,43 @@ export function mountCaseRoutes(app: OpenAPIHono<AuthorityEnv>): void {
   app.openapi(listCases, async (c) => {
     const { results } = await c.env.DB.prepare("SELECT * FROM cases ORDER BY opened_at DESC LIMIT 200").all<CaseRow>();
     return c.json(results.map(toCase), 200);
+  });
+}
+
+const auditRow = z.object({ requestId: z.string(), party: z.string(), at: z.number(), path: z.string(), sent: z.string(), received: z.string() });
+const caseAuditRoute = createRoute({
+  method: "get",
+  path: "/api/cases/{caseId}/audit",
+  security: bearer,
+  summary: "Supervisor: the case's requests in the authority's log next to each party's log, with every hash chain verified",
+  request: { params: z.object({ caseId }) },
+  responses: {
+    200: {
+      description: "Side by side; `problems` lists tampered chains and requests missing on either side",
+      content: {
+        "application/json": {
+          schema: z
+            .object({
+              caseId: z.string(),
+              chains: z.array(z.object({ party: z.string(), check: z.object({ ok: z.boolean() }).passthrough() })),
+              rows: z.array(auditRow),
+              problems: z.array(z.string()),
+            })
+            .openapi("CaseAudit"),
+        },
+      },
+    },
+    ...errorResponses(401, 403),
+  },
+});
+
+export function mountCaseAudit(app: OpenAPIHono<AuthorityEnv>): void {
+  app.use(caseAuditRoute.path.replace("{caseId}", ":caseId"), requireInvestigator("supervisor"));
+  app.openapi(caseAuditRoute, async (c) => {
+    const { caseId: id } = c.req.valid("param");
+    const now = c.var.clock.now();
+    const result = await auditCase(c.env, id, { caseId: id, investigator: c.var.investigator.id, purpose: "audit", now });
+    await audit(c.env, { at: now, investigator: c.var.investigator.id, caseId: id, action: "audit case", outcome: result.problems.length ? `${result.problems.length} problems` : "consistent" });
+    return c.json(result, 200);
   });
 }
