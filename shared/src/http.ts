@@ -29,6 +29,19 @@ export function errorResponses(...statuses: number[]) {
   );
 }
 
+/**
+ * Local stack only (DEV_MODE "true", never set in wrangler.toml): a request
+ * may carry the time it happens at, so a scenario can play visits over
+ * several days in minutes. Every party honours it the same way.
+ */
+export const DEV_NOW_HEADER = "x-kipass-dev-now";
+
+function devClock(env: unknown, header: string | undefined): Clock | null {
+  if (header === undefined || (env as { DEV_MODE?: string } | undefined)?.DEV_MODE !== "true") return null;
+  const t = Number(header);
+  return Number.isSafeInteger(t) && t > 0 ? { now: () => t } : null;
+}
+
 export interface CreateAppOptions {
   title: string;
   description: string;
@@ -48,7 +61,7 @@ export function createApp<E extends HonoEnv>(opts: CreateAppOptions) {
   });
   const clock = opts.clock ?? systemClock;
   app.use("*", async (c, next) => {
-    c.set("clock", clock);
+    c.set("clock", devClock(c.env, c.req.header(DEV_NOW_HEADER)) ?? clock);
     await next();
   });
   app.use(

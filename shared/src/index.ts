@@ -16,3 +16,4 @@ export * from "./secrets.js";
 export * from "./sms.js";
 export * from "./day-keys.js";
 export * from "./do-storage.js";
+export * from "./industry.js";

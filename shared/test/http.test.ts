@@ -1,0 +1,55 @@
+// The HTTP edge every party shares: one error envelope for every failure,
+// and the dev-only clock header that exists only in the local stack.
+import { createRoute, z } from "@hono/zod-openapi";
+import { describe, expect, it } from "vitest";
+import { AppError, DEV_NOW_HEADER, ManualClock, createApp } from "../src/index.js";
+
+function testApp() {
+  const app = createApp<{ Bindings: { DEV_MODE?: string } }>({ title: "t", description: "d", clock: new ManualClock(1_000) });
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/echo",
+      request: { body: { required: true, content: { "application/json": { schema: z.object({ n: z.number().int() }).strict() } } } },
+      responses: { 200: { description: "ok", content: { "application/json": { schema: z.object({ n: z.number(), now: z.number() }) } } } },
+    }),
+    (c) => c.json({ n: c.req.valid("json").n, now: c.var.clock.now() }, 200),
+  );
+  app.get("/teapot", () => {
+    throw new AppError(409, "conflict_here", "explained");
+  });
+  return app;
+}
+const post = (body: string, headers: Record<string, string> = {}) => ({ method: "POST", body, headers: { "content-type": "application/json", ...headers } });
+
+describe("error envelope", () => {
+  it.each([
+    ["a schema violation", post('{"n":"x"}'), 400, "invalid_request"],
+    ["an unknown field", post('{"n":1,"x":2}'), 400, "invalid_request"],
+    ["broken JSON", post("{"), 400, "invalid_request"],
+    ["a body over the limit", post(JSON.stringify({ n: 1, pad: "x".repeat(20_000) })), 413, "body_too_large"],
+  ])("answers %s with a 4xx and the envelope", async (_what, init, status, code) => {
+    const res = await testApp().request("/echo", init);
+    expect(res.status).toBe(status);
+    expect(await res.json()).toEqual({ error: { code, message: expect.any(String) } });
+  });
+
+  it("maps a thrown AppError and an unknown route", async () => {
+    expect(await (await testApp().request("/teapot")).json()).toEqual({ error: { code: "conflict_here", message: "explained" } });
+    const missing = await testApp().request("/nowhere");
+    expect(missing.status).toBe(404);
+    expect(await missing.json()).toMatchObject({ error: { code: "not_found" } });
+  });
+});
+
+describe("dev clock header", () => {
+  it("moves the clock only when DEV_MODE is on", async () => {
+    const at = { [DEV_NOW_HEADER]: "1800000000000" };
+    const dev = await testApp().request("/echo", post('{"n":1}', at), { DEV_MODE: "true" });
+    expect(await dev.json()).toEqual({ n: 1, now: 1_800_000_000_000 });
+    const prod = await testApp().request("/echo", post('{"n":1}', at), {});
+    expect(await prod.json()).toEqual({ n: 1, now: 1_000 });
+    const junk = await testApp().request("/echo", post('{"n":1}', { [DEV_NOW_HEADER]: "soon" }), { DEV_MODE: "true" });
+    expect(await junk.json()).toEqual({ n: 1, now: 1_000 });
+  });
+});
