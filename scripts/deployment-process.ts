@@ -1,0 +1,92 @@
+/**
+ * One deployment as a local process: D1 migrations, then `wrangler dev --env
+ * <name>` on its own port with its own state, as a separate account would
+ * run it. Used by `npm start` (scripts/stack.ts) and by tests that must stop
+ * and restart one party.
+ */
+import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { createWriteStream, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { localUrl, type Deployment } from "./deployments.js";
+import { ROOT, localUrls } from "./dev-vars.js";
+
+const WRANGLER = join(ROOT, "node_modules/.bin/wrangler");
+export const childEnv = { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", NO_COLOR: "1", FORCE_COLOR: "0" };
+
+export function tail(file: string, lines = 20): string {
+  try {
+    return readFileSync(file, "utf8").trimEnd().split("\n").slice(-lines).join("\n");
+  } catch {
+    return "(no log)";
+  }
+}
+
+export async function migrate(d: Deployment, stateDir: string): Promise<void> {
+  if (!d.d1) return;
+  try {
+    await promisify(execFile)(WRANGLER, ["d1", "migrations", "apply", "DB", "--local", "--env", d.env, "--persist-to", join(stateDir, d.env)], {
+      cwd: ROOT,
+      env: { ...childEnv, CI: "true" }, // CI: apply without asking
+    });
+  } catch (err) {
+    const e = err as { stdout?: string; stderr?: string };
+    throw new Error(`D1 migrations failed for ${d.env}:\n${e.stdout ?? ""}\n${e.stderr ?? ""}`);
+  }
+}
+
+/** Starts `wrangler dev` for `d`, leading its own process group (it starts workerd), logging to `logFile`. */
+export function spawnDeployment(d: Deployment, stateDir: string, logFile: string): ChildProcess {
+  const log = createWriteStream(logFile, { flags: "a" });
+  const child = spawn(
+    WRANGLER,
+    [
+      "dev", "--env", d.env, "--ip", "127.0.0.1", "--port", String(d.port), "--inspector-port", String(d.inspectorPort),
+      "--persist-to", join(stateDir, d.env), "--show-interactive-dev-session=false",
+      ...Object.entries(localUrls(d)).flatMap(([k, v]) => ["--var", `${k}:${v}`]),
+    ],
+    { cwd: ROOT, env: childEnv, detached: true, stdio: ["ignore", "pipe", "pipe"] },
+  );
+  child.stdout?.pipe(log);
+  child.stderr?.pipe(log);
+  return child;
+}
+
+export function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (!child.pid || child.exitCode !== null || child.signalCode !== null) return;
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    /* already gone */
+  }
+}
+
+/** Stops a deployment and waits until it is gone (SIGKILL after 10 s). */
+export async function stopDeployment(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  signalGroup(child, "SIGTERM");
+  const timer = setTimeout(() => signalGroup(child, "SIGKILL"), 10_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+export async function healthy(d: Deployment): Promise<boolean> {
+  try {
+    return (await fetch(`${localUrl(d)}/healthz`, { signal: AbortSignal.timeout(2000) })).ok;
+  } catch {
+    return false;
+  }
+}
+
+/** Waits until every deployment answers /healthz; `alive` lets the caller stop waiting for a dead one. */
+export async function waitHealthy(deployments: readonly Deployment[], timeoutMs: number, alive: () => boolean = () => true): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  const pending = new Set(deployments);
+  while (pending.size > 0) {
+    if (!alive()) throw new Error("a deployment exited during start-up");
+    if (Date.now() > deadline) throw new Error(`not healthy after ${timeoutMs / 1000} s: ${[...pending].map((d) => d.env).join(", ")}`);
+    for (const d of [...pending]) if (await healthy(d)) pending.delete(d);
+    if (pending.size > 0) await new Promise((r) => setTimeout(r, 500));
+  }
+}
