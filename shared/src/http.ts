@@ -6,6 +6,8 @@
 import { OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Env as HonoEnv } from "hono";
 import { bodyLimit } from "hono/body-limit";
+import { cors } from "hono/cors";
+import type { MiddlewareHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { systemClock, type Clock } from "./clock.js";
@@ -85,3 +87,21 @@ export function createApp<E extends HonoEnv>(opts: CreateAppOptions) {
   app.doc31("/openapi.json", { openapi: "3.1.0", info: { title: opts.title, version: "1", description: opts.description } });
   return app;
 }
+
+/**
+ * Lets browsers on the listed origins (a comma-separated var, e.g. the
+ * scanner UI's) call this party's public API. The preflight is cached for
+ * 2 hours (Chromium's cap), so a scanning device pays it once, not per scan.
+ */
+export function allowBrowserOrigins<B extends object>(origins: (env: B) => string | undefined): MiddlewareHandler<{ Bindings: B }> {
+  return async (c, next) => {
+    const allowed = (origins(c.env) ?? "").split(",").map((o) => o.trim()).filter(Boolean);
+    return cors({
+      origin: (origin) => (allowed.includes(origin) ? origin : null),
+      allowHeaders: ["content-type", "authorization"],
+      allowMethods: ["GET", "POST", "DELETE"],
+      maxAge: 7200,
+    })(c, next);
+  };
+}
+

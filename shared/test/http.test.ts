@@ -2,7 +2,7 @@
 // and the dev-only clock header that exists only in the local stack.
 import { createRoute, z } from "@hono/zod-openapi";
 import { describe, expect, it } from "vitest";
-import { AppError, DEV_NOW_HEADER, ManualClock, createApp } from "../src/index.js";
+import { AppError, DEV_NOW_HEADER, ManualClock, allowBrowserOrigins, createApp } from "../src/index.js";
 
 function testApp() {
   const app = createApp<{ Bindings: { DEV_MODE?: string } }>({ title: "t", description: "d", clock: new ManualClock(1_000) });
@@ -51,5 +51,33 @@ describe("dev clock header", () => {
     expect(await prod.json()).toEqual({ n: 1, now: 1_000 });
     const junk = await testApp().request("/echo", post('{"n":1}', { [DEV_NOW_HEADER]: "soon" }), { DEV_MODE: "true" });
     expect(await junk.json()).toEqual({ n: 1, now: 1_000 });
+  });
+});
+
+describe("browser origins", () => {
+  function corsApp() {
+    const app = createApp<{ Bindings: { UI_ORIGINS?: string } }>({ title: "t", description: "d" });
+    app.use("/v1/*", allowBrowserOrigins<{ UI_ORIGINS?: string }>((env) => env.UI_ORIGINS));
+    app.post("/v1/scan", (c) => c.json({ ok: true }));
+    return app;
+  }
+  const env = { UI_ORIGINS: "http://127.0.0.1:8730, https://scanner.example" };
+
+  it("lets the scanner UI's origin call, with a preflight cached for two hours", async () => {
+    const preflight = await corsApp().request(
+      "/v1/scan",
+      { method: "OPTIONS", headers: { origin: "https://scanner.example", "access-control-request-method": "POST", "access-control-request-headers": "authorization,content-type" } },
+      env,
+    );
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get("access-control-allow-origin")).toBe("https://scanner.example");
+    expect(preflight.headers.get("access-control-max-age")).toBe("7200");
+    const post = await corsApp().request("/v1/scan", { method: "POST", headers: { origin: "http://127.0.0.1:8730" } }, env);
+    expect(post.headers.get("access-control-allow-origin")).toBe("http://127.0.0.1:8730");
+  });
+
+  it("gives any other origin no permission", async () => {
+    const res = await corsApp().request("/v1/scan", { method: "POST", headers: { origin: "https://evil.example" } }, env);
+    expect(res.headers.get("access-control-allow-origin")).toBeNull();
   });
 });
