@@ -4,9 +4,10 @@
  * answers into a contact list (R-A1..R-A5). Investigators sign in; every
  * action is attributed to a person and a case and appended to the audit chain.
  */
-import { createApp, landingPage, mountPartyBasics, signingKeys } from "@kipass/shared";
+import { createApp, mountPartyBasics, signingKeys } from "@kipass/shared";
 import type { AuthorityEnv } from "./context.js";
 import { encryptionKeys } from "./keys.js";
+import { investigatorPage } from "./page.js";
 import { mountCaseAudit, mountCaseRoutes } from "./routes/cases.js";
 import { mountPartyRoutes } from "./routes/parties.js";
 import { mountSessionRoutes } from "./routes/session.js";
@@ -20,11 +21,7 @@ export const app = createApp<AuthorityEnv>({
 mountPartyBasics(app, {
   identity: (env) => ({ id: env.PARTY_ID, name: env.PARTY_NAME }),
   keyRings: (env) => [signingKeys(env.SIGNING_KEYS), encryptionKeys(env.ENCRYPTION_KEYS)],
-  page: () =>
-    landingPage("KI-Pass 역학조사 Authority", [
-      "방역당국 역학조사 서버입니다. 조사관 화면은 준비 중입니다.",
-      "KI-Pass authority. The investigator page and tracing are not built yet: this deployment serves sign-in, cases and keys.",
-    ]),
+  page: investigatorPage,
 });
 mountSessionRoutes(app);
 mountCaseRoutes(app);
