@@ -72,7 +72,10 @@ export function localUrls(d: Deployment): Record<string, string> {
     case "issuer":
       return {};
     case "registry":
-      return { TRUSTED_ISSUERS: JSON.stringify(ISSUERS.map((i) => ({ id: i.env, url: `${localUrl(i)}/.well-known/jwks.json` }))) };
+      return {
+        TRUSTED_ISSUERS: JSON.stringify(ISSUERS.map((i) => ({ id: i.env, url: `${localUrl(i)}/.well-known/jwks.json` }))),
+        UI_ORIGINS: localUrl(deployment("scanner-ui")),
+      };
     case "authority":
       return {
         PARTIES: JSON.stringify(

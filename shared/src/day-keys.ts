@@ -51,6 +51,16 @@ export class DayKeys {
   }
 
   private async load(day: string, create: boolean): Promise<CryptoKey | null> {
+    const raw = await this.rawKeyFor(day, create);
+    return raw ? aesKey(raw) : null;
+  }
+
+  /**
+   * The key bytes of `day` (same rules as keyFor), for a vault object that
+   * hands keys to the objects using them: a CryptoKey cannot cross Durable
+   * Object RPC ("does not support serialization"), bytes can.
+   */
+  async rawKeyFor(day: string, create = true): Promise<Bytes | null> {
     const shredded = await this.storage.get<string>(SHREDDED_THROUGH);
     if (shredded !== undefined && day <= shredded) return null;
     let raw = await this.storage.get<Bytes>(PREFIX + day);
@@ -59,7 +69,7 @@ export class DayKeys {
       raw = randomBytes(32);
       await this.storage.put(PREFIX + day, raw);
     }
-    return aesKey(new Uint8Array(raw));
+    return new Uint8Array(raw);
   }
 
   /** Deletes the keys of every day up to and including `day`; returns the days shredded. */

@@ -17,3 +17,4 @@ export * from "./sms.js";
 export * from "./day-keys.js";
 export * from "./do-storage.js";
 export * from "./industry.js";
+export * from "./party-config.js";

@@ -1,23 +1,23 @@
 /**
  * Issuer (QR 발급회사: Naver, PASS, KakaoTalk — same code, own account).
  * Knows who a user is and mints their one-time QR codes; never learns where
- * they are scanned (R-I1, R-I2). This deployment serves health, keys, the
- * authority handshake and a landing page; identity, consent and token
- * minting come with the Issuer issue.
+ * they are scanned (R-I1, R-I2).
+ *
+ *   routes/wallet-page.ts   the user's app: consent, phone, guardian, live QR (R-U2..R-U5)
+ *   routes/wallet-api.ts    the API behind it: verification, device credentials, tokens
+ *   routes/authority.ts     signed authority requests: tokens by phone, resolve tokens (R-A1)
+ *   identity/               D1: users (encrypted), consents, SMS codes, devices
+ *   tokens/user-tokens.ts   DO per user: nonce, rate limit, 28-day token log
+ *   tokens/day-key-vault.ts KV DO: day keys that seal handles, destroyed at day + 28
  */
-import {
-  createApp,
-  landingPage,
-  mountAuthorityPing,
-  mountPartyBasics,
-  pinnedAuthorityJwks,
-  signingKeys,
-  type AuthorityAccessVariables,
-} from "@kipass/shared";
+import { createApp, mountAuthorityPing, mountDevOutbox, mountPartyBasics, pinnedAuthorityJwks, signingKeys } from "@kipass/shared";
+import { identity, type IssuerEnv } from "./config.js";
+import { mountAuthorityApi } from "./routes/authority.js";
+import { mountWalletApi } from "./routes/wallet-api.js";
+import { mountWalletPage } from "./routes/wallet-page.js";
 
-type IssuerEnv = { Bindings: Env; Variables: AuthorityAccessVariables };
-
-const identity = (env: Env) => ({ id: env.PARTY_ID, name: env.PARTY_NAME });
+export { UserTokens } from "./tokens/user-tokens.js";
+export { DayKeyVault } from "./tokens/day-key-vault.js";
 
 export const app = createApp<IssuerEnv>({
   title: "KI-Pass issuer",
@@ -27,17 +27,17 @@ export const app = createApp<IssuerEnv>({
 mountPartyBasics(app, {
   identity,
   keyRings: (env) => [signingKeys(env.SIGNING_KEYS)],
-  page: (env) =>
-    landingPage(`KI-Pass 발급 ${env.PARTY_NAME}`, [
-      "전자출입명부 QR 발급 서버입니다. 지갑 화면은 준비 중입니다.",
-      "KI-Pass QR issuer. The wallet page is not built yet: this deployment serves health, keys and the authority handshake.",
-    ]),
 });
+
+mountWalletPage(app);
+mountWalletApi(app);
+mountDevOutbox(app);
 
 mountAuthorityPing(app, {
   identity,
   signingKeys: (env) => signingKeys(env.SIGNING_KEYS),
   access: (env) => ({ audience: env.PARTY_ID, jwks: pinnedAuthorityJwks(env.AUTHORITY_JWKS), db: env.DB }),
 });
+mountAuthorityApi(app);
 
 export default app satisfies ExportedHandler<Env>;

@@ -1,23 +1,26 @@
 /**
  * Registry (사회보장정보원): facilities and visits — facility, time and the
- * encrypted QR, never who (R-R1). This deployment serves health (with the
- * state of every trusted issuer's keys), keys, the authority handshake and a
- * landing page; facilities and the scan path come with the Registry issue.
+ * encrypted QR, never who (R-R1). Layout:
+ *   routes/     HTTP edge: scan, phone, facilities, accounts, approver, counts, authority
+ *   scan.ts     the hot path (architecture.md)
+ *   auth.ts     logins, lockout, sessions
+ *   durable/    Facility, TokenLedger, DayKeyVault and the retention sweep
+ *   directory/  D1 directory helpers (facilities, accounts)
  */
-import {
-  createApp,
-  landingPage,
-  mountAuthorityPing,
-  mountPartyBasics,
-  pinnedAuthorityJwks,
-  signingKeys,
-  type AuthorityAccessVariables,
-} from "@kipass/shared";
+import { allowBrowserOrigins, createApp, landingPage, mountAuthorityPing, mountDevOutbox, mountPartyBasics, pinnedAuthorityJwks, signingKeys } from "@kipass/shared";
+import { identity, type RegistryBindings, type RegistryEnv } from "./config.js";
+import { mountAccounts } from "./routes/accounts.js";
+import { mountApprover } from "./routes/approver.js";
+import { mountAuthority } from "./routes/authority.js";
+import { mountCounts } from "./routes/counts.js";
+import { mountFacilities } from "./routes/facilities.js";
+import { mountPhone } from "./routes/phone.js";
+import { mountScan } from "./routes/scan.js";
 import { issuerKeys } from "./trust.js";
 
-type RegistryEnv = { Bindings: Env; Variables: AuthorityAccessVariables };
-
-const identity = (env: Env) => ({ id: env.PARTY_ID, name: env.PARTY_NAME });
+export { DayKeyVault } from "./durable/day-key-vault.js";
+export { Facility } from "./durable/facility.js";
+export { TokenLedger } from "./durable/token-ledger.js";
 
 export const app = createApp<RegistryEnv>({
   title: "KI-Pass registry",
@@ -34,8 +37,8 @@ mountPartyBasics(app, {
   },
   page: () =>
     landingPage("KI-Pass 출입명부 등록소 Registry", [
-      "전자출입명부 방문 기록 서버입니다. 시설 등록과 스캔은 준비 중입니다.",
-      "KI-Pass registry. Facility registration and scanning are not built yet: this deployment serves health, keys and the authority handshake.",
+      "전자출입명부 방문 기록 서버입니다. 시설 등록, 직원 기기, QR 스캔, 시간대별 통계를 제공합니다.",
+      "KI-Pass registry: facility registration, staff devices, QR scanning and hourly counts. It stores facility, time and the encrypted QR — never who.",
     ]),
 });
 
@@ -44,5 +47,17 @@ mountAuthorityPing(app, {
   signingKeys: (env) => signingKeys(env.SIGNING_KEYS),
   access: (env) => ({ audience: env.PARTY_ID, jwks: pinnedAuthorityJwks(env.AUTHORITY_JWKS), db: env.DB }),
 });
+
+// The scanner UI is served from its own origin (UI_ORIGINS) and calls the public API from the browser.
+app.use("/v1/*", allowBrowserOrigins<RegistryBindings>((env) => env.UI_ORIGINS));
+
+mountScan(app);
+mountPhone(app);
+mountFacilities(app);
+mountAccounts(app);
+mountApprover(app);
+mountCounts(app);
+mountAuthority(app);
+mountDevOutbox(app);
 
 export default app satisfies ExportedHandler<Env>;

@@ -24,7 +24,7 @@ describe("registry basics", () => {
     expect(body.party).toBe("registry");
     const byId = Object.fromEntries(body.issuers.map((i) => [i.id, i]));
     expect(byId.naver).toMatchObject({ keys: 2, error: null });
-    expect(byId.pass).toMatchObject({ keys: 2, error: null });
+    expect(byId.pass).toMatchObject({ keys: 3, error: null }); // rotated: current, next and one retired key
     expect(byId.kakao).toMatchObject({ keys: 0, error: "HTTP 503" });
   });
 

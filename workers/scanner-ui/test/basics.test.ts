@@ -15,3 +15,11 @@ describe("scanner-ui basics", () => {
     expect(res.status).toBe(404);
   });
 });
+
+describe("scanner-ui config", () => {
+  it("tells the page the registry's URL, the only origin it talks to", async () => {
+    const res = await exports.default.fetch(new Request("https://scanner.test/config.json"));
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ registryUrl: expect.stringMatching(/^https?:\/\/[^/]+/) });
+  });
+});

@@ -1,0 +1,20 @@
+/**
+ * The issuer's configuration: its identity and bindings. Field encryption,
+ * look-up hashes and the SMS provider are shared with the registry
+ * (shared/src/party-config.ts).
+ */
+import type { AuthorityAccessVariables, PartySecrets } from "@kipass/shared";
+
+export { devMode, devOutbox, fieldKey, lookupHash, smsProvider } from "@kipass/shared";
+
+/** Env plus the production-only SMS gateway key (a secret, absent locally). */
+export type IssuerBindings = Env & PartySecrets;
+export type IssuerEnv = { Bindings: IssuerBindings; Variables: AuthorityAccessVariables };
+
+export const identity = (env: IssuerBindings) => ({ id: env.PARTY_ID, name: env.PARTY_NAME });
+
+/** R-U4: how many times the wallet regenerates an expired QR by itself (Naver 2, KakaoTalk 3). */
+export function autoRegenerations(env: IssuerBindings): number {
+  const n = Number(env.QR_AUTO_REGENERATIONS);
+  return Number.isInteger(n) && n >= 0 && n <= 10 ? n : 2;
+}

@@ -1,0 +1,136 @@
+/**
+ * Who a user is (R-I1): name, phone and birth date encrypted at rest, found
+ * by a keyed hash of the phone; consents (R-U2) and the guardian's consent
+ * for a child under 14 (R-U3).
+ */
+import { AppError, decryptField, encryptField, kstDay, kstDayStart, type SqlValue } from "@kipass/shared";
+import { fieldKey, type IssuerBindings } from "../config.js";
+import { userTokensOf } from "../tokens/user-tokens.js";
+import { newUserRef } from "../user-ref.js";
+import { CONSENT_TEXTS, CONSENT_VERSION, consentTextHash } from "./consent.js";
+
+/** R-U3: 만 14세 미만 — a guardian must consent first. */
+export const GUARDIAN_AGE = 14;
+
+/** The moment someone born on `birthDate` (YYYY-MM-DD, KST) turns `years` (29 Feb → 1 Mar). */
+export function birthdayAt(birthDate: string, years: number): number {
+  const [y, m, d] = birthDate.split("-").map(Number) as [number, number, number];
+  return kstDayStart(new Date(Date.UTC(y + years, m - 1, d)).toISOString().slice(0, 10));
+}
+
+/** A real calendar date between 1900-01-01 and today (KST). */
+export function isBirthDate(text: string, now: number): boolean {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(text)) return false;
+  const t = Date.parse(`${text}T00:00:00Z`);
+  return Number.isFinite(t) && new Date(t).toISOString().slice(0, 10) === text && text >= "1900-01-01" && text <= kstDay(now);
+}
+
+export interface Person {
+  name: string;
+  phone: string;
+}
+
+/** Column context for AES-GCM: a ciphertext cannot be moved to another column or row. */
+const ctx = (column: string, userRef: string) => `${column}:${userRef}`;
+
+/**
+ * Creates the user for a verified phone, or updates the name and birth date
+ * of the existing one (re-enrolment on a new device), and records both
+ * consents given by the user themselves.
+ */
+export async function enrolUser(
+  env: IssuerBindings,
+  input: Person & { phoneHash: string; birthDate: string },
+  now: number,
+): Promise<{ userRef: string; minorUntil: number | null; guardianAt: number | null; guardianRequired: boolean }> {
+  const existing = await env.DB.prepare("SELECT user_ref FROM users WHERE phone_hash = ?").bind(input.phoneHash).first<{ user_ref: string }>();
+  const userRef = existing?.user_ref ?? newUserRef();
+  const key = await fieldKey(env);
+  const minorUntil = birthdayAt(input.birthDate, GUARDIAN_AGE);
+  const fields: SqlValue[] = [
+    await encryptField(key, input.phone, ctx("phone", userRef)),
+    await encryptField(key, input.name, ctx("name", userRef)),
+    await encryptField(key, input.birthDate, ctx("birth_date", userRef)),
+    minorUntil > now ? minorUntil : null,
+  ];
+  const upsert = existing
+    ? env.DB.prepare("UPDATE users SET phone_enc = ?, name_enc = ?, birth_date_enc = ?, minor_until = ? WHERE user_ref = ?").bind(...fields, userRef)
+    : env.DB.prepare("INSERT INTO users (phone_enc, name_enc, birth_date_enc, minor_until, user_ref, phone_hash, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)").bind(
+        ...fields,
+        userRef,
+        input.phoneHash,
+        now,
+      );
+  await env.DB.batch([upsert, ...(await consentStatements(env, userRef, "self", now))]);
+  const guardian = await env.DB.prepare("SELECT consented_at FROM guardian_consents WHERE user_ref = ?").bind(userRef).first<{ consented_at: number }>();
+  const minor = minorUntil > now;
+  return { userRef, minorUntil: minor ? minorUntil : null, guardianAt: guardian?.consented_at ?? null, guardianRequired: minor && !guardian };
+}
+
+async function consentStatements(env: IssuerBindings, userRef: string, givenBy: "self" | "guardian", now: number) {
+  return Promise.all(
+    CONSENT_TEXTS.map(async (t) =>
+      env.DB.prepare("INSERT INTO consent_records (user_ref, given_by, purpose, text_version, text_sha256, agreed_at) VALUES (?, ?, ?, ?, ?, ?)").bind(
+        userRef,
+        givenBy,
+        t.purpose,
+        CONSENT_VERSION,
+        await consentTextHash(t),
+        now,
+      ),
+    ),
+  );
+}
+
+/** R-U3: the guardian, with their own verified phone, consents once for the child. */
+export async function recordGuardianConsent(
+  env: IssuerBindings,
+  userRef: string,
+  guardian: Person & { phoneHash: string },
+  now: number,
+): Promise<void> {
+  const child = await env.DB.prepare("SELECT phone_hash, minor_until FROM users WHERE user_ref = ?")
+    .bind(userRef)
+    .first<{ phone_hash: string; minor_until: number | null }>();
+  if (!child) throw new AppError(404, "unknown_user", "사용자를 찾을 수 없습니다 / unknown user");
+  if (child.minor_until === null || child.minor_until <= now) {
+    throw new AppError(409, "guardian_not_needed", "만 14세 이상은 보호자 동의가 필요 없습니다 / no guardian consent needed from age 14");
+  }
+  if (child.phone_hash === guardian.phoneHash) {
+    throw new AppError(422, "guardian_is_child", "보호자 본인의 휴대전화로 인증하세요 / the guardian must verify their own phone");
+  }
+  const key = await fieldKey(env);
+  const insert = env.DB.prepare(
+    "INSERT INTO guardian_consents (user_ref, guardian_phone_hash, guardian_phone_enc, guardian_name_enc, consented_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (user_ref) DO NOTHING",
+  ).bind(
+    userRef,
+    guardian.phoneHash,
+    await encryptField(key, guardian.phone, ctx("guardian_phone", userRef)),
+    await encryptField(key, guardian.name, ctx("guardian_name", userRef)),
+    now,
+  );
+  await env.DB.batch([insert, ...(await consentStatements(env, userRef, "guardian", now))]);
+  await userTokensOf(env, userRef).guardianConsented(now);
+}
+
+export async function userRefByPhone(env: IssuerBindings, phoneHash: string): Promise<string | null> {
+  const row = await env.DB.prepare("SELECT user_ref FROM users WHERE phone_hash = ?").bind(phoneHash).first<{ user_ref: string }>();
+  return row?.user_ref ?? null;
+}
+
+/** Name and phone of the users behind `userRefs` (decrypted), for the authority (R-A1). */
+export async function peopleByRef(env: IssuerBindings, userRefs: string[]): Promise<Map<string, Person>> {
+  const out = new Map<string, Person>();
+  const unique = [...new Set(userRefs)];
+  if (unique.length === 0) return out;
+  const key = await fieldKey(env);
+  const { results } = await env.DB.prepare(`SELECT user_ref, name_enc, phone_enc FROM users WHERE user_ref IN (${unique.map(() => "?").join(",")})`)
+    .bind(...unique)
+    .all<{ user_ref: string; name_enc: string; phone_enc: string }>();
+  for (const r of results) {
+    const name = await decryptField(key, r.name_enc, ctx("name", r.user_ref));
+    const phone = await decryptField(key, r.phone_enc, ctx("phone", r.user_ref));
+    if (name !== null && phone !== null) out.set(r.user_ref, { name, phone });
+  }
+  return out;
+}

@@ -1,0 +1,85 @@
+/**
+ * Phone verification by SMS code (R-U2, and the guardian's own phone, R-U3):
+ * a 6-digit code valid 3 minutes, at most 5 tries, a new code at most every
+ * 30 s and 5 per hour per phone. Only keyed hashes of the phone and the code
+ * are stored.
+ */
+import { AppError, MINUTE, HOUR, SECOND, randomBytes, toBase64url, type SmsProvider } from "@kipass/shared";
+import { lookupHash, type IssuerBindings } from "../config.js";
+
+export const CODE_TTL_MS = 3 * MINUTE;
+export const MAX_ATTEMPTS = 5;
+export const RESEND_AFTER_MS = 30 * SECOND;
+export const MAX_SENDS_PER_HOUR = 5;
+
+export const phoneHash = (env: IssuerBindings, phone: string) => lookupHash(env, "phone", phone);
+const codeHash = (env: IssuerBindings, id: string, code: string) => lookupHash(env, "code", `${id}:${code}`);
+
+/** Six uniformly random digits (rejection sampling: no modulo bias). */
+export function newCode(): string {
+  for (;;) {
+    const n = new DataView(randomBytes(4).buffer).getUint32(0);
+    if (n < 4_294_000_000) return String(n % 1_000_000).padStart(6, "0");
+  }
+}
+
+export interface StartedVerification {
+  verificationId: string;
+  expiresAt: number;
+  resendAfter: number;
+}
+
+/** Sends a code to `phone` (already normalized). Throttled per phone. */
+export async function startVerification(env: IssuerBindings, sms: SmsProvider, phone: string, now: number): Promise<StartedVerification> {
+  const hash = await phoneHash(env, phone);
+  const recent = await env.DB.prepare("SELECT COUNT(*) AS n, MAX(created_at) AS last FROM phone_verifications WHERE phone_hash = ? AND created_at > ?")
+    .bind(hash, now - HOUR)
+    .first<{ n: number; last: number | null }>();
+  if (recent?.last != null && now - recent.last < RESEND_AFTER_MS) {
+    throw new AppError(429, "resend_too_soon", `잠시 후 다시 요청하세요 / wait ${Math.ceil((recent.last + RESEND_AFTER_MS - now) / 1000)} s before asking for a new code`);
+  }
+  if ((recent?.n ?? 0) >= MAX_SENDS_PER_HOUR) {
+    throw new AppError(429, "too_many_codes", "인증번호 요청이 너무 많습니다. 1시간 후 다시 시도하세요 / too many codes for this number; try again in an hour");
+  }
+  const id = toBase64url(randomBytes(16));
+  const code = newCode();
+  await env.DB.prepare("INSERT INTO phone_verifications (id, phone_hash, code_hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?)")
+    .bind(id, hash, await codeHash(env, id, code), now, now + CODE_TTL_MS)
+    .run();
+  await sms.send({ to: phone, text: `[KI-Pass] 인증번호 ${code} (3분 안에 입력하세요 / your code, valid 3 minutes)` });
+  return { verificationId: id, expiresAt: now + CODE_TTL_MS, resendAfter: now + RESEND_AFTER_MS };
+}
+
+/**
+ * Checks a code for `phone`. Every try counts, the right one too, and is
+ * counted before comparing, so concurrent guesses cannot exceed 5. Returns
+ * the phone's keyed hash; the verification cannot be used again.
+ */
+export async function confirmVerification(env: IssuerBindings, id: string, phone: string, code: string, now: number): Promise<string> {
+  const hash = await phoneHash(env, phone);
+  const row = await env.DB.prepare(
+    `UPDATE phone_verifications SET attempts = attempts + 1
+     WHERE id = ? AND phone_hash = ? AND used_at IS NULL AND expires_at > ? AND attempts < ?
+     RETURNING code_hash, attempts`,
+  )
+    .bind(id, hash, now, MAX_ATTEMPTS)
+    .first<{ code_hash: string; attempts: number }>();
+  if (!row) throw await whyUnusable(env, id, hash, now);
+  if (row.code_hash !== (await codeHash(env, id, code))) {
+    const left = MAX_ATTEMPTS - row.attempts;
+    throw new AppError(400, "wrong_code", `인증번호가 틀렸습니다 (남은 횟수 ${left}) / wrong code, ${left} tries left`);
+  }
+  const used = await env.DB.prepare("UPDATE phone_verifications SET used_at = ? WHERE id = ? AND used_at IS NULL").bind(now, id).run();
+  if (used.meta.changes !== 1) throw new AppError(410, "verification_used", "이미 사용된 인증입니다 / this verification was already used");
+  return hash;
+}
+
+async function whyUnusable(env: IssuerBindings, id: string, hash: string, now: number): Promise<AppError> {
+  const row = await env.DB.prepare("SELECT phone_hash, used_at, expires_at, attempts FROM phone_verifications WHERE id = ?")
+    .bind(id)
+    .first<{ phone_hash: string; used_at: number | null; expires_at: number; attempts: number }>();
+  if (!row || row.phone_hash !== hash) return new AppError(404, "verification_not_found", "인증 요청을 찾을 수 없습니다 / no such verification for this phone");
+  if (row.used_at !== null) return new AppError(410, "verification_used", "이미 사용된 인증입니다 / this verification was already used");
+  if (row.expires_at <= now) return new AppError(410, "code_expired", "인증번호가 만료되었습니다 (3분) / the code expired after 3 minutes");
+  return new AppError(429, "too_many_attempts", "입력 횟수(5회)를 넘었습니다. 새 인증번호를 받으세요 / 5 wrong tries; ask for a new code");
+}

@@ -1,0 +1,118 @@
+/**
+ * The authority's API (R-A1, R-A3): signed requests only, each access
+ * appended to the hash-chained audit log by requireSignedRequest; answers
+ * signed by this issuer and encrypted to the authority. Neither route takes
+ * a facility id: the issuer answers "which tokens" and "whose tokens", never
+ * "where".
+ */
+import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
+import {
+  DAY,
+  errorResponses,
+  normalizeMobile,
+  parseToken,
+  pinnedAuthorityJwks,
+  requireSignedRequest,
+  sealAnswer,
+  signingKeys,
+  tokenId,
+} from "@kipass/shared";
+import { identity, type IssuerBindings, type IssuerEnv } from "../config.js";
+import { peopleByRef, userRefByPhone } from "../identity/users.js";
+import { phoneHash } from "../identity/verification.js";
+import { vaultOf } from "../tokens/day-key-vault.js";
+import { userTokensOf } from "../tokens/user-tokens.js";
+import { toHex } from "../user-ref.js";
+import { phoneIn } from "./schemas.js";
+
+/** At most this many tokens per resolve request (a 16 KiB body holds about 70 QR texts). */
+export const MAX_RESOLVE = 64;
+
+const sealed = { description: "An answer signed by this issuer and encrypted to the authority", content: { "application/json": { schema: z.object({ answer: z.string() }) } } };
+
+const byPhoneRoute = createRoute({
+  method: "post",
+  path: "/authority/v1/tokens/by-phone",
+  summary: "R-A1 step 1: tokens issued to the person with phone P in [from, to] (jti, time)",
+  request: {
+    body: {
+      required: true,
+      content: {
+        "application/json": {
+          schema: z
+            .object({ phone: phoneIn, from: z.number().int().nonnegative(), to: z.number().int().nonnegative() })
+            .strict()
+            .refine((b) => b.from <= b.to && b.to - b.from <= 60 * DAY, "from must be ≤ to, at most 60 days apart")
+            .openapi("TokensByPhone"),
+        },
+      },
+    },
+  },
+  responses: { 200: sealed, ...errorResponses(400, 401, 403, 409) },
+});
+
+const resolveRoute = createRoute({
+  method: "post",
+  path: "/authority/v1/tokens/resolve",
+  summary: "R-A1 step 5: whose tokens these are → name, phone, issuer (until the day key is destroyed at day + 28)",
+  request: {
+    body: {
+      required: true,
+      content: {
+        "application/json": {
+          schema: z.object({ tokens: z.array(z.string().min(1).max(400)).min(1).max(MAX_RESOLVE) }).strict().openapi("ResolveTokens"),
+        },
+      },
+    },
+  },
+  responses: { 200: sealed, ...errorResponses(400, 401, 403, 409) },
+});
+
+type Unresolved = { token: string; status: "unknown" | "malformed" | "other_issuer"; jti: string | null };
+type Opened = Unresolved | { token: string; jti: string; issuedAt: number; userRef: string };
+type Resolution =
+  | { token: string; status: "resolved"; jti: string; issuedAt: number; issuer: string; name: string; phone: string }
+  | Unresolved;
+
+export function mountAuthorityApi(app: OpenAPIHono<IssuerEnv>): void {
+  const access = (env: IssuerBindings) => ({ audience: env.PARTY_ID, jwks: pinnedAuthorityJwks(env.AUTHORITY_JWKS), db: env.DB });
+  app.use("/authority/v1/tokens/*", requireSignedRequest(access));
+
+  const seal = async (env: IssuerBindings, data: unknown, requestId: string, now: number) =>
+    sealAnswer({ data, from: env.PARTY_ID, signingKey: signingKeys(env.SIGNING_KEYS).current, to: access(env).jwks, requestId, now });
+
+  app.openapi(byPhoneRoute, async (c) => {
+    const now = c.var.clock.now();
+    const { phone, from, to } = c.req.valid("json");
+    const userRef = await userRefByPhone(c.env, await phoneHash(c.env, normalizeMobile(phone)!));
+    const tokens = userRef ? await userTokensOf(c.env, userRef).issuedBetween(from, to, now) : [];
+    const data = { issuer: identity(c.env).id, from, to, tokens };
+    return c.json({ answer: await seal(c.env, data, c.var.authority.jti, now) }, 200);
+  });
+
+  app.openapi(resolveRoute, async (c) => {
+    const now = c.var.clock.now();
+    const issuer = c.env.PARTY_ID;
+    const vault = vaultOf(c.env);
+    const opened = await Promise.all(
+      c.req.valid("json").tokens.map(async (token): Promise<Opened> => {
+        const parsed = parseToken(token);
+        if ("ok" in parsed) return { token, status: "malformed", jti: null };
+        const jti = await tokenId(parsed.sealed);
+        if (parsed.issuer !== issuer) return { token, status: "other_issuer", jti };
+        // The handle's AES-GCM tag proves this issuer sealed it; no signature check is needed to say whose it is.
+        const handle = await vault.open(issuer, parsed.sealed, parsed.iat * 1000, now);
+        return handle ? { token, jti, issuedAt: parsed.iat * 1000, userRef: toHex(handle.userRef) } : { token, status: "unknown", jti };
+      }),
+    );
+    const people = await peopleByRef(c.env, opened.flatMap((o) => ("userRef" in o ? [o.userRef] : [])));
+    const resolutions = opened.map((o): Resolution => {
+      if (!("userRef" in o)) return o;
+      const person = people.get(o.userRef);
+      return person
+        ? { token: o.token, status: "resolved", jti: o.jti, issuedAt: o.issuedAt, issuer, ...person }
+        : { token: o.token, status: "unknown", jti: o.jti };
+    });
+    return c.json({ answer: await seal(c.env, { issuer, resolutions }, c.var.authority.jti, now) }, 200);
+  });
+}

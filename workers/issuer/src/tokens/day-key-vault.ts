@@ -1,0 +1,95 @@
+/**
+ * DayKeyVault: the issuer's day keys (R-I1, R-I2). One key-value-backed
+ * object per issuer (wrangler `new_classes`: no point-in-time recovery, so a
+ * deleted key is gone for good). A day's key seals that day's QR handles and
+ * encrypts that day's token-log entries; at day + 28 it is destroyed, and
+ * from then on nobody — this issuer included — can tell whose a token was.
+ *
+ * Opening handles and reading the log happen here, with the CryptoKeys
+ * cached in memory (DayKeys). Minting is the hot path: UserTokens asks once
+ * for *today's* key and keeps it in its own memory until the day changes
+ * (never stored), so a token costs one object call, not two. Past days'
+ * keys never leave this object.
+ */
+import { DurableObject } from "cloudflare:workers";
+import {
+  DayKeys,
+  decryptField,
+  kstDay,
+  kstDayStart,
+  addDays,
+  lastExpiredDay,
+  openHandle,
+  type Bytes,
+} from "@kipass/shared";
+
+/** The one vault of this issuer. */
+export const vaultOf = (env: Env) => env.DAY_KEYS.get(env.DAY_KEYS.idFromName("day-keys"));
+
+export const logContext = (issuer: string, day: string) => `token-log ${issuer} ${day}`;
+
+export class DayKeyVault extends DurableObject<Env> {
+  private readonly keys: DayKeys;
+  private shreddedThrough: string | null = null;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.keys = new DayKeys(ctx.storage);
+    // Re-arm on every wake: an alarm can be lost across a restart.
+    void ctx.blockConcurrencyWhile(async () => {
+      if ((await ctx.storage.getAlarm()) === null) await ctx.storage.setAlarm(nextDayStart(Date.now()));
+    });
+  }
+
+  /** Today's key (KST day of `now`) as raw bytes, for UserTokens to seal with in memory. */
+  async todaysKey(now: number): Promise<{ day: string; raw: Bytes }> {
+    const day = kstDay(now);
+    if (!(await this.liveKey(day, now, true))) throw new Error(`day ${day} is already shredded`);
+    const raw = await this.keys.rawKeyFor(day, false);
+    if (!raw) throw new Error(`day ${day} has no key`);
+    return { day, raw };
+  }
+
+  /** Opens a token's handle with the key of the day it was issued; null once that key is destroyed. */
+  async open(issuer: string, sealed: Bytes, issuedAt: number, now: number): Promise<{ userRef: Bytes; nonce: number } | null> {
+    const key = await this.liveKey(kstDay(issuedAt), now, false);
+    return key ? openHandle(key, issuer, sealed) : null;
+  }
+
+  /** Decrypts token-log entries (jti); null for an entry whose day key is gone. */
+  async readLog(issuer: string, entries: { day: string; entry: string }[], now: number): Promise<(string | null)[]> {
+    return Promise.all(
+      entries.map(async ({ day, entry }) => {
+        const key = await this.liveKey(day, now, false);
+        return key ? decryptField(key, entry, logContext(issuer, day)) : null;
+      }),
+    );
+  }
+
+  /** Days that still have a key (audits, tests). */
+  liveDays(): Promise<string[]> {
+    return this.keys.liveDays();
+  }
+
+  /** Daily: destroy every key of day − 28 and before, then re-arm for the next KST midnight. */
+  override async alarm(): Promise<void> {
+    await this.shredExpired(Date.now());
+    await this.ctx.storage.setAlarm(nextDayStart(Date.now()));
+  }
+
+  /** Shreds lazily too, so a lost alarm never lets an expired key be used. */
+  private async liveKey(day: string, now: number, create: boolean): Promise<CryptoKey | null> {
+    await this.shredExpired(now);
+    if (day <= lastExpiredDay(kstDay(now))) return null;
+    return this.keys.keyFor(day, create);
+  }
+
+  private async shredExpired(now: number): Promise<void> {
+    const through = lastExpiredDay(kstDay(now));
+    if (this.shreddedThrough !== null && through <= this.shreddedThrough) return;
+    await this.keys.shredThrough(through);
+    this.shreddedThrough = through;
+  }
+}
+
+const nextDayStart = (now: number) => kstDayStart(addDays(kstDay(now), 1));

@@ -1,0 +1,210 @@
+/**
+ * UserTokens: one SQLite-backed Durable Object per user (no global writer).
+ * Mints that user's one-time QR tokens with the shared codec (R-U4): a
+ * per-user nonce, a rate limit, and the issued-token log (time, jti) kept
+ * 28 days (R-I1). It also holds what the hot path must check — the hashes of
+ * the user's live device credentials and whether a guardian's consent is
+ * still needed (R-U2, R-U3) — so issuing a token never touches D1 (D1 keeps
+ * the same facts for everything else; revocation writes here first).
+ *
+ * Log entries are encrypted under the issuer's day key, so when DayKeyVault
+ * destroys the key at day + 28 the rows left in this object's point-in-time
+ * recovery are unreadable; the alarm deletes them too.
+ */
+import { DurableObject } from "cloudflare:workers";
+import {
+  DueWork,
+  HOUR,
+  RETENTION_DAYS,
+  SECOND,
+  addDays,
+  aesKey,
+  encryptField,
+  importPartyKey,
+  kstDay,
+  kstDayStart,
+  migrateSchema,
+  mintToken,
+  sealHandle,
+  signingKeys,
+  sqlTag,
+  tokenId,
+  type MintedToken,
+} from "@kipass/shared";
+import { fromHex } from "../user-ref.js";
+import { logContext, vaultOf } from "./day-key-vault.js";
+
+/** Rate limit (stated choice): at least 2 s between tokens, at most 60 per rolling hour. */
+export const MIN_GAP_MS = 2 * SECOND;
+export const MAX_PER_HOUR = 60;
+
+export type MintResult = ({ ok: true } & MintedToken) | { ok: false; code: "rate_limited"; retryAfterMs: number };
+export type CredentialMintResult = MintResult | { ok: false; code: "revoked_credential" | "guardian_consent_required" };
+
+const MIGRATIONS = [
+  `CREATE TABLE owner (user_ref TEXT NOT NULL, nonce INTEGER NOT NULL, last_mint_at INTEGER NOT NULL, minor_until INTEGER, guardian_at INTEGER);
+   CREATE TABLE devices (id TEXT PRIMARY KEY, credential_hash TEXT NOT NULL UNIQUE, revoked_at INTEGER);
+   CREATE TABLE issued (seq INTEGER PRIMARY KEY, day TEXT NOT NULL, at INTEGER NOT NULL, entry TEXT NOT NULL);
+   CREATE INDEX issued_at ON issued (at);
+   CREATE INDEX issued_day ON issued (day);`,
+];
+
+const EXPIRE_DAY = "expire-day";
+
+type Owner = { user_ref: string; nonce: number; last_mint_at: number };
+
+export const userTokensOf = (env: Env, userRef: string) => env.USER_TOKENS.get(env.USER_TOKENS.idFromName(userRef));
+
+export class UserTokens extends DurableObject<Env> {
+  private readonly sql = sqlTag(this.ctx.storage.sql);
+  private readonly due: DueWork;
+  /**
+   * Today's day key, cached in this object's memory for the KST day it
+   * belongs to (never stored here); minting on day D only uses D's key.
+   */
+  private todays: { day: string; key: Promise<CryptoKey> } | null = null;
+  /** Mint times of the last hour (the 60-per-hour cap), loaded on first use. */
+  private recent: number[] | null = null;
+  /** The time of a mint in flight (not yet written): the rate limit counts it. */
+  private reservedAt: number | null = null;
+  /** The last day whose expiry this instance has scheduled (the due_work row is what survives). */
+  private scheduledDay: string | null = null;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    migrateSchema(ctx.storage, MIGRATIONS);
+    this.due = new DueWork(ctx.storage);
+    // Every wake re-arms from the due_work table: alarms are at-least-once and can be lost.
+    void ctx.blockConcurrencyWhile(async () => {
+      await this.due.arm();
+    });
+  }
+
+  /** Enrolment: a new device credential (hash only) and the user's under-14 state. */
+  register(userRef: string, device: { id: string; credentialHash: string }, minorUntil: number | null, guardianAt: number | null): void {
+    this.owner(userRef);
+    this.sql`UPDATE owner SET minor_until = ${minorUntil}, guardian_at = COALESCE(guardian_at, ${guardianAt})`;
+    this.sql`INSERT INTO devices (id, credential_hash) VALUES (${device.id}, ${device.credentialHash})`;
+  }
+
+  /** R-U3: the guardian has consented; the child mints alone from now on. */
+  guardianConsented(at: number): void {
+    this.sql`UPDATE owner SET guardian_at = COALESCE(guardian_at, ${at})`;
+  }
+
+  /** Revokes one device at once; returns how many were live. */
+  revokeDevice(deviceId: string, now: number): number {
+    return this.sql`UPDATE devices SET revoked_at = ${now} WHERE id = ${deviceId} AND revoked_at IS NULL RETURNING id`.length;
+  }
+
+  /** "Log out of all devices". */
+  revokeAllDevices(now: number): number {
+    return this.sql`UPDATE devices SET revoked_at = ${now} WHERE revoked_at IS NULL RETURNING id`.length;
+  }
+
+  /** The token endpoint's one call: a live credential of this user, no guardian pending, then mint. */
+  async mintWithCredential(credentialHash: string, now: number): Promise<CredentialMintResult> {
+    // One read for everything the hot path checks.
+    const row = this.sql<Owner & { minor_until: number | null; guardian_at: number | null; live: number }>`
+      SELECT user_ref, nonce, last_mint_at, minor_until, guardian_at,
+             EXISTS (SELECT 1 FROM devices WHERE credential_hash = ${credentialHash} AND revoked_at IS NULL) AS live
+      FROM owner`[0];
+    if (!row || !row.live) return { ok: false, code: "revoked_credential" };
+    if (row.minor_until !== null && row.minor_until > now && row.guardian_at === null) return { ok: false, code: "guardian_consent_required" };
+    return this.mintAs(row, now);
+  }
+
+  /** Mints a token for this user at `now`, or refuses under the rate limit. */
+  mint(userRef: string, now: number): Promise<MintResult> {
+    return this.mintAs(this.owner(userRef), now);
+  }
+
+  private async mintAs(owner: Owner, now: number): Promise<MintResult> {
+    // Checks and the reservation are synchronous: concurrent requests cannot interleave here.
+    const last = Math.max(owner.last_mint_at, this.reservedAt ?? 0);
+    if (now - last < MIN_GAP_MS) return { ok: false, code: "rate_limited", retryAfterMs: last + MIN_GAP_MS - now };
+    const hour = this.lastHour(now);
+    if (hour.length >= MAX_PER_HOUR) return { ok: false, code: "rate_limited", retryAfterMs: hour[0]! + HOUR - now };
+    // The 2 s gap allows one mint in flight at a time; it is reserved in memory and
+    // written with its log row in one go afterwards (one commit per token, none for a failure).
+    this.reservedAt = now;
+    try {
+      const nonce = (owner.nonce + 1) >>> 0;
+      const day = kstDay(now);
+      const issuer = this.env.PARTY_ID;
+      const key = await this.todaysKey(now);
+      const sealed = await sealHandle(key, issuer, { userRef: fromHex(owner.user_ref), nonce });
+      const logEntry = await encryptField(key, await tokenId(sealed), logContext(issuer, day));
+      const ring = signingKeys(this.env.SIGNING_KEYS);
+      const token = await mintToken({ issuer, kid: ring.current.kid, privateKey: await importPartyKey(ring.current, "private"), sealed, now });
+      this.sql`UPDATE owner SET nonce = ${nonce}, last_mint_at = ${now}`;
+      this.sql`INSERT INTO issued (day, at, entry) VALUES (${day}, ${now}, ${logEntry})`;
+      hour.push(now);
+      // R-I1: the day's log is deleted at day + 28 (its key is destroyed then too). Once per day per wake is enough.
+      if (this.scheduledDay !== day) {
+        this.due.schedule(EXPIRE_DAY, day, kstDayStart(addDays(day, RETENTION_DAYS)));
+        await this.due.arm();
+        this.scheduledDay = day;
+      }
+      return { ok: true, ...token };
+    } catch (err) {
+      this.reservedAt = null;
+      throw err;
+    }
+  }
+
+  /** Tokens issued in [from, to] (R-A1 step 1): jti and time, decrypted with the day keys still alive. */
+  async issuedBetween(from: number, to: number, now: number): Promise<{ jti: string; issuedAt: number }[]> {
+    const rows = this.sql<{ day: string; at: number; entry: string }>`
+      SELECT day, at, entry FROM issued WHERE at >= ${from} AND at <= ${to} ORDER BY at`;
+    if (rows.length === 0) return [];
+    const jtis = await vaultOf(this.env).readLog(this.env.PARTY_ID, rows, now);
+    return rows.flatMap((r, i) => (jtis[i] ? [{ jti: jtis[i], issuedAt: r.at }] : []));
+  }
+
+  /** Days that still have log rows (tests, audits). */
+  logDays(): string[] {
+    return this.sql<{ day: string }>`SELECT DISTINCT day FROM issued ORDER BY day`.map((r) => r.day);
+  }
+
+  override async alarm(): Promise<void> {
+    const now = Date.now();
+    for (const item of this.due.due(now)) {
+      if (item.kind === EXPIRE_DAY) this.sql`DELETE FROM issued WHERE day <= ${item.key}`;
+      this.due.done(item.kind, item.key);
+    }
+    await this.due.arm();
+  }
+
+  private todaysKey(now: number): Promise<CryptoKey> {
+    const day = kstDay(now);
+    if (this.todays?.day !== day) {
+      const key = vaultOf(this.env)
+        .todaysKey(now)
+        .then(({ raw }) => aesKey(new Uint8Array(raw)));
+      this.todays = { day, key };
+      key.catch(() => {
+        if (this.todays?.key === key) this.todays = null;
+      });
+    }
+    return this.todays!.key;
+  }
+
+  /** The object's own user, stored on first use (ctx.id.name is not available on an alarm wake). */
+  /** Times of this user's tokens in the last hour, oldest first: read once per wake, then kept in memory. */
+  private lastHour(now: number): number[] {
+    this.recent ??= this.sql<{ at: number }>`SELECT at FROM issued WHERE at > ${now - HOUR} ORDER BY at`.map((r) => r.at);
+    while (this.recent.length > 0 && this.recent[0]! <= now - HOUR) this.recent.shift();
+    return this.recent;
+  }
+
+  private owner(userRef: string): Owner {
+    const row = this.sql<Owner>`SELECT user_ref, nonce, last_mint_at FROM owner`[0];
+    if (row) {
+      if (row.user_ref !== userRef) throw new Error("UserTokens called for another user");
+      return row;
+    }
+    this.sql`INSERT INTO owner (user_ref, nonce, last_mint_at) VALUES (${userRef}, 0, 0)`;
+    return { user_ref: userRef, nonce: 0, last_mint_at: 0 };
+  }
+}

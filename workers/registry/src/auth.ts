@@ -1,0 +1,161 @@
+/**
+ * Accounts and sessions (R-F4, R-F5): PBKDF2 passwords with lockout after
+ * repeated failures, opaque session credentials stored as hashes and
+ * revocable by the owner. A facility session names its facility
+ * (`<facilityId>.<secret>`) so a scan reaches the Facility object without
+ * touching D1; the object holds the live device sessions.
+ */
+import {
+  AppError,
+  HOUR,
+  MINUTE,
+  credentialHash,
+  newCredential,
+  randomBytes,
+  toBase64url,
+  verifyPassword,
+} from "@kipass/shared";
+import type { MiddlewareHandler } from "hono";
+import type { RegistryBindings, RegistryEnv } from "./config.js";
+import { facilityObject } from "./directory/objects.js";
+
+export type Role = "owner" | "staff" | "approver";
+
+export interface SessionAccount {
+  accountId: string;
+  loginId: string;
+  role: Role;
+  facilityId: string | null;
+  sido: string | null;
+  sigungu: string | null;
+  sessionHash: string;
+  sessionId: string;
+}
+
+export type AccountEnv = RegistryEnv & { Variables: RegistryEnv["Variables"] & { account: SessionAccount } };
+
+/** Failed logins before the account locks, and for how long (R-F4). */
+export const MAX_FAILED_LOGINS = 5;
+export const LOCKOUT_MS = 15 * MINUTE;
+export const SESSION_TTL_MS = 12 * HOUR;
+
+export const newId = (prefix: string): string => `${prefix}_${toBase64url(randomBytes(9))}`;
+
+const FACILITY_SESSION = /^(fac_[A-Za-z0-9_-]{12})\.[A-Za-z0-9_-]{43}$/;
+
+/** The facility a scanner session belongs to, from its shape alone (no D1 on the hot path). */
+export function sessionFacility(credential: string): string | null {
+  return FACILITY_SESSION.exec(credential)?.[1] ?? null;
+}
+
+export function bearer(header: string | undefined): string {
+  const m = /^Bearer (\S{1,200})$/.exec(header ?? "");
+  if (!m) throw new AppError(401, "session_required", "로그인이 필요합니다 / Log in first");
+  return m[1]!;
+}
+
+interface AccountRow {
+  id: string;
+  login_id: string;
+  password_hash: string;
+  role: Role;
+  facility_id: string | null;
+  failed_logins: number;
+  locked_until: number | null;
+  removed_at: number | null;
+}
+
+export interface LoginResult {
+  session: string;
+  sessionId: string;
+  role: Role;
+  facilityId: string | null;
+  expiresAt: number;
+}
+
+/** Checks ID + password with lockout, then opens a session (and registers it as a scanner device). */
+export async function login(env: RegistryBindings, loginId: string, password: string, now: number): Promise<LoginResult> {
+  const row = await env.DB.prepare(
+    "SELECT id, login_id, password_hash, role, facility_id, failed_logins, locked_until, removed_at FROM accounts WHERE login_id = ?",
+  )
+    .bind(loginId)
+    .first<AccountRow>();
+  const refused = new AppError(401, "bad_credentials", "아이디 또는 비밀번호가 올바르지 않습니다 / Wrong ID or password");
+  if (!row || row.removed_at !== null) throw refused;
+  if (row.locked_until !== null && row.locked_until > now) {
+    throw new AppError(423, "account_locked", "로그인 실패가 반복되어 잠시 잠겼습니다. 15분 후 다시 시도하세요 / Too many failed logins: locked for 15 minutes");
+  }
+  if (!(await verifyPassword(password, row.password_hash))) {
+    const failed = row.failed_logins + 1;
+    const lock = failed >= MAX_FAILED_LOGINS;
+    await env.DB.prepare("UPDATE accounts SET failed_logins = ?, locked_until = ? WHERE id = ?")
+      .bind(lock ? 0 : failed, lock ? now + LOCKOUT_MS : row.locked_until, row.id)
+      .run();
+    throw refused;
+  }
+  if (row.failed_logins !== 0 || row.locked_until !== null) {
+    await env.DB.prepare("UPDATE accounts SET failed_logins = 0, locked_until = NULL WHERE id = ?").bind(row.id).run();
+  }
+  const session = row.facility_id ? `${row.facility_id}.${newCredential()}` : `approver.${newCredential()}`;
+  const hash = await credentialHash(session);
+  const sessionId = newId("ses");
+  const expiresAt = now + SESSION_TTL_MS;
+  await env.DB.prepare("INSERT INTO sessions (hash, id, account_id, created_at, expires_at) VALUES (?, ?, ?, ?, ?)")
+    .bind(hash, sessionId, row.id, now, expiresAt)
+    .run();
+  if (row.facility_id) await facilityObject(env, row.facility_id).addDevice({ sessionHash: hash, accountId: row.id, expiresAt });
+  return { session, sessionId, role: row.role, facilityId: row.facility_id, expiresAt };
+}
+
+/** Middleware: a live session of one of `roles`, as c.var.account. */
+export function requireAccount(...roles: Role[]): MiddlewareHandler<AccountEnv> {
+  return async (c, next) => {
+    const credential = bearer(c.req.header("authorization"));
+    const hash = await credentialHash(credential);
+    const row = await c.env.DB.prepare(
+      `SELECT s.id AS session_id, s.expires_at, s.revoked_at, a.id, a.login_id, a.role, a.facility_id, a.sido, a.sigungu, a.removed_at
+       FROM sessions s JOIN accounts a ON a.id = s.account_id WHERE s.hash = ?`,
+    )
+      .bind(hash)
+      .first<{
+        session_id: string;
+        expires_at: number;
+        revoked_at: number | null;
+        id: string;
+        login_id: string;
+        role: Role;
+        facility_id: string | null;
+        sido: string | null;
+        sigungu: string | null;
+        removed_at: number | null;
+      }>();
+    if (!row || row.revoked_at !== null || row.removed_at !== null || row.expires_at <= c.var.clock.now()) {
+      throw new AppError(401, "session_invalid", "세션이 만료되었거나 취소되었습니다 / Session expired or revoked");
+    }
+    if (!roles.includes(row.role)) throw new AppError(403, "forbidden", "이 계정으로는 할 수 없습니다 / Not allowed for this account");
+    c.set("account", {
+      accountId: row.id,
+      loginId: row.login_id,
+      role: row.role,
+      facilityId: row.facility_id,
+      sido: row.sido,
+      sigungu: row.sigungu,
+      sessionHash: hash,
+      sessionId: row.session_id,
+    });
+    await next();
+  };
+}
+
+/** Revokes sessions in D1 and, for facility accounts, in the Facility object at once (R-F5). */
+export async function revokeSessions(env: RegistryBindings, accountId: string, facilityId: string | null, now: number, sessionId?: string): Promise<void> {
+  if (sessionId) {
+    const row = await env.DB.prepare("UPDATE sessions SET revoked_at = ? WHERE id = ? AND account_id = ? AND revoked_at IS NULL RETURNING hash")
+      .bind(now, sessionId, accountId)
+      .first<{ hash: string }>();
+    if (row && facilityId) await facilityObject(env, facilityId).revokeSession(row.hash, now);
+    return;
+  }
+  await env.DB.prepare("UPDATE sessions SET revoked_at = ? WHERE account_id = ? AND revoked_at IS NULL").bind(now, accountId).run();
+  if (facilityId) await facilityObject(env, facilityId).revokeAccount(accountId, now);
+}

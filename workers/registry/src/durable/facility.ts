@@ -1,0 +1,228 @@
+/**
+ * Facility: one object per facility (architecture.md). It holds the
+ * facility's status, its live device sessions (R-F5: removing a staff
+ * account revokes them here at once), its visits and hourly counts, and
+ * the 28-day sweep. Hot path step 4 runs here: after the device and the
+ * facility pass, the token is claimed in its TokenLedger shard, then the
+ * visit is recorded — time, device, the token encrypted again under the day
+ * key (R-R1 double encryption), a keyed hash of its id — and the hourly
+ * counter bumped (R-R4). Idempotent by token hash.
+ */
+import { DurableObject } from "cloudflare:workers";
+import { DueWork, addDays, decryptField, encryptField, kstDay, kstDayStart, kstHour, migrateSchema, sqlTag } from "@kipass/shared";
+import type { RegistryBindings } from "../config.js";
+import { DayKeyCache } from "./day-key-cache.js";
+import { RetentionSchedule, deleteDayChunk, sweepDue, type SweepResult } from "./retention.js";
+import { ledgerShard, vaultShard } from "./shards.js";
+
+const MIGRATIONS = [
+  `CREATE TABLE facility (
+     id TEXT PRIMARY KEY,
+     status TEXT NOT NULL,
+     valid_from INTEGER,
+     valid_until INTEGER
+   );
+   CREATE TABLE devices (
+     session_hash TEXT PRIMARY KEY,
+     account_id TEXT NOT NULL,
+     expires_at INTEGER NOT NULL,
+     revoked_at INTEGER
+   );
+   CREATE INDEX devices_account ON devices (account_id);
+   CREATE TABLE visits (
+     token_hash TEXT PRIMARY KEY,
+     day TEXT NOT NULL,
+     at INTEGER NOT NULL,
+     device TEXT NOT NULL,
+     token TEXT NOT NULL -- the QR as scanned, encrypted under the day key
+   );
+   CREATE INDEX visits_day ON visits (day, at);
+   CREATE TABLE hourly (
+     day TEXT NOT NULL,
+     hour INTEGER NOT NULL,
+     visits INTEGER NOT NULL,
+     PRIMARY KEY (day, hour)
+   );`,
+];
+
+export type FacilityStatus = "active" | "pending" | "suspended" | "rejected";
+
+export interface FacilityConfig {
+  facilityId: string;
+  status: FacilityStatus;
+  /** Events (R-F9): scans only within [validFrom, validUntil). */
+  validFrom: number | null;
+  validUntil: number | null;
+}
+
+export type ScanRefusal =
+  | "facility_unknown"
+  | "facility_pending"
+  | "facility_suspended"
+  | "facility_rejected"
+  | "event_not_active"
+  | "session_invalid"
+  | "device_revoked"
+  | "token_used"
+  | "day_closed";
+
+export type ScanOutcome = { ok: true; repeat: boolean; at: number } | { ok: false; code: ScanRefusal };
+
+export interface ScanInput {
+  sessionHash: string;
+  tokenHash: string;
+  qr: string;
+  now: number;
+}
+
+export interface VisitOfToken {
+  tokenHash: string;
+  at: number;
+  device: string;
+}
+
+const visitContext = (facilityId: string, tokenHash: string) => `visit|${facilityId}|${tokenHash}`;
+
+export class Facility extends DurableObject<RegistryBindings> {
+  private readonly sql = sqlTag(this.ctx.storage.sql);
+  private readonly due: DueWork;
+  private readonly retention: RetentionSchedule;
+  private readonly keys: DayKeyCache;
+
+  constructor(ctx: DurableObjectState, env: RegistryBindings) {
+    super(ctx, env);
+    migrateSchema(ctx.storage, MIGRATIONS);
+    this.due = new DueWork(ctx.storage);
+    this.retention = new RetentionSchedule(this.due);
+    this.keys = new DayKeyCache(env, () => vaultShard(`facility:${this.config()?.facilityId ?? ""}`));
+    // Alarms can be lost across a restart: re-arm on every wake.
+    ctx.blockConcurrencyWhile(async () => {
+      await this.due.arm();
+    });
+  }
+
+  /** The facility's own id and status, kept in its storage (ctx.id.name is missing on an alarm wake). */
+  private config(): FacilityConfig | null {
+    const row = this.sql<{ id: string; status: string; valid_from: number | null; valid_until: number | null }>`SELECT * FROM facility`[0];
+    return row ? { facilityId: row.id, status: row.status as FacilityStatus, validFrom: row.valid_from, validUntil: row.valid_until } : null;
+  }
+
+  /** Sets the status from the directory (registration, approval, report, review). */
+  configure(config: FacilityConfig): void {
+    const current = this.config();
+    if (current && current.facilityId !== config.facilityId) throw new Error("facility object bound to another id");
+    this.sql`INSERT INTO facility (id, status, valid_from, valid_until) VALUES (${config.facilityId}, ${config.status}, ${config.validFrom}, ${config.validUntil})
+      ON CONFLICT (id) DO UPDATE SET status = excluded.status, valid_from = excluded.valid_from, valid_until = excluded.valid_until`;
+  }
+
+  /** A staff or owner login that may scan here. */
+  addDevice(input: { sessionHash: string; accountId: string; expiresAt: number }): void {
+    this.sql`INSERT OR REPLACE INTO devices (session_hash, account_id, expires_at, revoked_at) VALUES (${input.sessionHash}, ${input.accountId}, ${input.expiresAt}, NULL)`;
+  }
+
+  /** R-F5: removing a staff account refuses its live sessions from the next scan on. */
+  revokeAccount(accountId: string, now: number): number {
+    return this.ctx.storage.sql.exec("UPDATE devices SET revoked_at = ? WHERE account_id = ? AND revoked_at IS NULL", now, accountId).rowsWritten;
+  }
+
+  revokeSession(sessionHash: string, now: number): void {
+    this.sql`UPDATE devices SET revoked_at = ${now} WHERE session_hash = ${sessionHash} AND revoked_at IS NULL`;
+  }
+
+  /** Hot path step 4 (and 3, via the ledger). Refusals store nothing. */
+  async scan(input: ScanInput): Promise<ScanOutcome> {
+    const config = this.config();
+    if (!config) return { ok: false, code: "facility_unknown" };
+    if (config.status !== "active") return { ok: false, code: `facility_${config.status}` };
+    if ((config.validFrom !== null && input.now < config.validFrom) || (config.validUntil !== null && input.now >= config.validUntil)) {
+      return { ok: false, code: "event_not_active" };
+    }
+    const device = this.sql<{ account_id: string; expires_at: number; revoked_at: number | null }>`SELECT account_id, expires_at, revoked_at FROM devices WHERE session_hash = ${input.sessionHash}`[0];
+    if (!device) return { ok: false, code: "session_invalid" };
+    if (device.revoked_at !== null) return { ok: false, code: "device_revoked" };
+    if (device.expires_at <= input.now) return { ok: false, code: "session_invalid" };
+
+    const seen = this.sql<{ at: number }>`SELECT at FROM visits WHERE token_hash = ${input.tokenHash}`[0];
+    if (seen) return { ok: true, repeat: true, at: seen.at };
+
+    const shard = ledgerShard(input.tokenHash);
+    const ledger = this.env.TOKEN_LEDGER.get(this.env.TOKEN_LEDGER.idFromName(shard));
+    const day = kstDay(input.now);
+    const [claim, key] = await Promise.all([
+      ledger.claimToken({ shard, tokenHash: input.tokenHash, facilityId: config.facilityId, now: input.now }),
+      this.keys.get(day, input.now),
+    ]);
+    if (!claim.ok) return claim;
+    if (!key) return { ok: false, code: "day_closed" };
+    const token = await encryptField(key, input.qr, visitContext(config.facilityId, input.tokenHash));
+
+    // Concurrent scans of one token all pass the ledger (same facility): the
+    // first insert wins, the rest are repeats. No await between check and write.
+    const again = this.sql<{ at: number }>`SELECT at FROM visits WHERE token_hash = ${input.tokenHash}`[0];
+    if (again) return { ok: true, repeat: true, at: again.at };
+    this.sql`INSERT INTO visits (token_hash, day, at, device, token) VALUES (${input.tokenHash}, ${day}, ${input.now}, ${device.account_id}, ${token})`;
+    this.sql`INSERT INTO hourly (day, hour, visits) VALUES (${day}, ${kstHour(input.now)}, 1)
+      ON CONFLICT (day, hour) DO UPDATE SET visits = visits + 1`;
+    await this.retention.ensure(day);
+    return { ok: true, repeat: false, at: input.now };
+  }
+
+  /** R-F8/R-R4: visitors per KST hour of `day` — counts only, never rows. */
+  hourlyCounts(day: string): number[] {
+    const hours = new Array<number>(24).fill(0);
+    for (const r of this.sql<{ hour: number; visits: number }>`SELECT hour, visits FROM hourly WHERE day = ${day}`) hours[r.hour] = r.visits;
+    return hours;
+  }
+
+  /** Totals per day in [from, to] (inclusive KST days). */
+  dailyTotals(from: string, to: string): { day: string; visits: number }[] {
+    return this.sql<{ day: string; visits: number }>`SELECT day, SUM(visits) AS visits FROM hourly WHERE day >= ${from} AND day <= ${to} GROUP BY day ORDER BY day`;
+  }
+
+  /** Authority (tracing step 2): time and device of these tokens' visits here. */
+  visitsOf(tokenHashes: string[]): VisitOfToken[] {
+    const out: VisitOfToken[] = [];
+    for (const tokenHash of tokenHashes) {
+      const row = this.sql<{ at: number; device: string }>`SELECT at, device FROM visits WHERE token_hash = ${tokenHash}`[0];
+      if (row) out.push({ tokenHash, at: row.at, device: row.device });
+    }
+    return out;
+  }
+
+  /** Authority (tracing step 4): the tokens as scanned here in [from, to), decrypted with their day keys. */
+  async tokensBetween(from: number, to: number, now: number): Promise<{ qr: string; at: number }[]> {
+    const config = this.config();
+    if (!config) return [];
+    const rows = this.sql<{ token_hash: string; day: string; at: number; token: string }>`SELECT token_hash, day, at, token FROM visits WHERE day >= ${kstDay(from)} AND day <= ${kstDay(to)} AND at >= ${from} AND at < ${to} ORDER BY at LIMIT 10000`;
+    const out: { qr: string; at: number }[] = [];
+    for (const r of rows) {
+      const key = await this.keys.get(r.day, now);
+      const qr = key ? await decryptField(key, r.token, visitContext(config.facilityId, r.token_hash)) : null;
+      if (qr) out.push({ qr, at: r.at });
+    }
+    return out;
+  }
+
+  /** Retention sweep (R-R2): what the alarm runs; tests call it with a chosen `now`. */
+  async sweep(now: number): Promise<SweepResult> {
+    const result = await sweepDue(
+      this.due,
+      now,
+      (day, limit) => deleteDayChunk(this.ctx.storage.sql, "visits", day, limit),
+      (day) => {
+        this.sql`DELETE FROM hourly WHERE day = ${day}`;
+        this.retention.forget(day);
+      },
+    );
+    this.sql`DELETE FROM devices WHERE expires_at <= ${now - 1}`;
+    if (this.config()) await this.keys.expire(now);
+    return result;
+  }
+
+  override async alarm(): Promise<void> {
+    await this.sweep(Date.now());
+  }
+}
+
+/** The KST day range [from, to] as moments, for event validity (R-F9). */
+export const eventWindow = (from: string, to: string) => ({ validFrom: kstDayStart(from), validUntil: kstDayStart(addDays(to, 1)) });

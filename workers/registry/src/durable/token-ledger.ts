@@ -1,0 +1,111 @@
+/**
+ * TokenLedger: the one-time claim of every token id across all facilities
+ * (architecture.md, hot path step 3), sharded by keyed token hash
+ * (shards.ts). A claim from the facility that already holds it is harmless
+ * (R-U8 re-scan); from any other facility it is a replay. Each claim also
+ * indexes token → facility for the authority (tracing step 2). The facility
+ * is stored encrypted under the day key, so a shredded day cannot be read
+ * back from a point-in-time copy (R-R2).
+ */
+import { DurableObject } from "cloudflare:workers";
+import { DueWork, decryptField, encryptField, kstDay, migrateSchema, sqlTag } from "@kipass/shared";
+import type { RegistryBindings } from "../config.js";
+import { DayKeyCache } from "./day-key-cache.js";
+import { RetentionSchedule, deleteDayChunk, sweepDue, type SweepResult } from "./retention.js";
+import { vaultShard } from "./shards.js";
+
+const MIGRATIONS = [
+  `CREATE TABLE shard (name TEXT PRIMARY KEY);
+   CREATE TABLE claims (
+     token_hash TEXT PRIMARY KEY,
+     day TEXT NOT NULL,
+     at INTEGER NOT NULL,
+     facility TEXT NOT NULL -- encrypted under the day key
+   );
+   CREATE INDEX claims_day ON claims (day);`,
+];
+
+export type ClaimOutcome = { ok: true; first: boolean } | { ok: false; code: "token_used" | "day_closed" };
+
+export interface ClaimedToken {
+  tokenHash: string;
+  facilityId: string;
+  at: number;
+}
+
+const claimContext = (tokenHash: string) => `claim|${tokenHash}`;
+
+export class TokenLedger extends DurableObject<RegistryBindings> {
+  private readonly sql = sqlTag(this.ctx.storage.sql);
+  private readonly due: DueWork;
+  private readonly retention: RetentionSchedule;
+  private readonly keys: DayKeyCache;
+  private name: string | null = null;
+
+  constructor(ctx: DurableObjectState, env: RegistryBindings) {
+    super(ctx, env);
+    migrateSchema(ctx.storage, MIGRATIONS);
+    this.due = new DueWork(ctx.storage);
+    this.retention = new RetentionSchedule(this.due);
+    // ctx.id.name can be missing on an alarm wake: the shard keeps its own name.
+    this.name = this.sql<{ name: string }>`SELECT name FROM shard`[0]?.name ?? null;
+    this.keys = new DayKeyCache(env, () => vaultShard(`ledger:${this.name ?? ""}`));
+    ctx.blockConcurrencyWhile(async () => {
+      await this.due.arm();
+    });
+  }
+
+  private remember(shard: string): void {
+    if (this.name !== null) return;
+    this.name = shard;
+    this.sql`INSERT OR IGNORE INTO shard (name) VALUES (${shard})`;
+  }
+
+  /** Claims a token for a facility: first claim wins; the same facility again is a harmless repeat. */
+  async claimToken(input: { shard: string; tokenHash: string; facilityId: string; now: number }): Promise<ClaimOutcome> {
+    this.remember(input.shard);
+    const day = kstDay(input.now);
+    const key = await this.keys.get(day, input.now);
+    if (!key) return { ok: false, code: "day_closed" };
+    const sealedFacility = await encryptField(key, input.facilityId, claimContext(input.tokenHash));
+    // No await between the read and the insert: the check-and-claim is atomic in this object.
+    const existing = this.sql<{ day: string; facility: string }>`SELECT day, facility FROM claims WHERE token_hash = ${input.tokenHash}`[0];
+    if (!existing) {
+      this.sql`INSERT INTO claims (token_hash, day, at, facility) VALUES (${input.tokenHash}, ${day}, ${input.now}, ${sealedFacility})`;
+      await this.retention.ensure(day);
+      return { ok: true, first: true };
+    }
+    const existingKey = await this.keys.get(existing.day, input.now);
+    const holder = existingKey ? await decryptField(existingKey, existing.facility, claimContext(input.tokenHash)) : null;
+    return holder === input.facilityId ? { ok: true, first: false } : { ok: false, code: "token_used" };
+  }
+
+  /** Authority (tracing step 2): where and when these tokens were claimed. Unknown or expired ones are left out. */
+  async whereClaimed(tokenHashes: string[], now: number): Promise<ClaimedToken[]> {
+    const out: ClaimedToken[] = [];
+    for (const tokenHash of tokenHashes) {
+      const row = this.sql<{ day: string; at: number; facility: string }>`SELECT day, at, facility FROM claims WHERE token_hash = ${tokenHash}`[0];
+      if (!row) continue;
+      const key = await this.keys.get(row.day, now);
+      const facilityId = key ? await decryptField(key, row.facility, claimContext(tokenHash)) : null;
+      if (facilityId) out.push({ tokenHash, facilityId, at: row.at });
+    }
+    return out;
+  }
+
+  /** Retention sweep (R-R2): what the alarm runs; tests call it with a chosen `now`. */
+  async sweep(now: number): Promise<SweepResult> {
+    const result = await sweepDue(
+      this.due,
+      now,
+      (day, limit) => deleteDayChunk(this.ctx.storage.sql, "claims", day, limit),
+      (day) => this.retention.forget(day),
+    );
+    if (this.name !== null) await this.keys.expire(now);
+    return result;
+  }
+
+  override async alarm(): Promise<void> {
+    await this.sweep(Date.now());
+  }
+}

@@ -1,0 +1,190 @@
+/**
+ * Facility registration (R-F1..R-F3, R-F9) and the bogus-registration report.
+ * Every check runs before the first write: a refused registration stores nothing.
+ */
+import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
+import {
+  AppError,
+  credentialHash,
+  decryptField,
+  encryptField,
+  errorResponses,
+  INDUSTRY_CODES,
+  formatBusinessNumber,
+  hashPassword,
+  isConstraintError,
+  isValidBusinessNumber,
+  newCredential,
+  normalizeBusinessNumber,
+} from "@kipass/shared";
+import { newId } from "../auth.js";
+import { fieldKey, smsProvider, type RegistryEnv } from "../config.js";
+import { syncFacility } from "../directory/objects.js";
+import { eventWindow, type FacilityStatus } from "../durable/facility.js";
+import { checkPhoneProof, consumePhoneProof } from "./phone.js";
+
+export const loginIdSchema = z.string().regex(/^[a-z0-9_.-]{4,32}$/, "4–32 of a-z 0-9 _ . -");
+export const passwordSchema = z.string().min(8).max(128);
+const kstDaySchema = z.string().regex(/^\d{4}-\d{2}-\d{2}$/);
+const text = (max: number) => z.string().trim().min(1).max(max);
+
+const registrationSchema = z
+  .object({
+    consent: z.literal(true).openapi({ description: "이용약관 동의 / consent to the terms" }),
+    phoneProof: z.string().min(20).max(100),
+    loginId: loginIdSchema,
+    password: passwordSchema,
+    businessName: text(100),
+    businessNumber: z.union([z.literal("none"), z.string().regex(/^\d{3}-?\d{2}-?\d{5}$/)]).openapi({ description: '사업자등록번호, or "none" (R-F2)' }),
+    representative: text(50),
+    businessPhone: z.string().regex(/^[0-9+\- ]{9,20}$/),
+    industry: z.enum(INDUSTRY_CODES),
+    industryDetail: text(50).optional(),
+    jurisdiction: z.object({ sido: text(20), sigungu: text(20) }).strict(),
+    address: text(200),
+    addressDetail: text(100),
+    event: z.object({ from: kstDaySchema, to: kstDaySchema }).strict().optional(),
+  })
+  .strict()
+  .superRefine((v, ctx) => {
+    if (v.industry === "other" && !v.industryDetail) ctx.addIssue({ code: "custom", path: ["industryDetail"], message: '"other" needs a sub-type' });
+    if (v.industry === "event" && !v.event) ctx.addIssue({ code: "custom", path: ["event"], message: "an event needs its period (R-F9)" });
+    if (v.industry !== "event" && v.event) ctx.addIssue({ code: "custom", path: ["event"], message: "only events have a period" });
+    if (v.event && v.event.to < v.event.from) ctx.addIssue({ code: "custom", path: ["event", "to"], message: "ends before it starts" });
+  });
+
+const registerRoute = createRoute({
+  method: "post",
+  path: "/v1/facilities",
+  summary: "Register a facility and its owner account (R-F1..R-F4, R-F9)",
+  request: { body: { content: { "application/json": { schema: registrationSchema } }, required: true } },
+  responses: {
+    201: {
+      description: "Registered (active, or pending local-government approval when registered without a number)",
+      content: {
+        "application/json": {
+          schema: z.object({ facilityId: z.string(), status: z.enum(["active", "pending"]), message: z.string() }).openapi("Registered"),
+        },
+      },
+    },
+    ...errorResponses(400, 409, 413, 422),
+  },
+});
+
+const reportRoute = createRoute({
+  method: "post",
+  path: "/v1/reports/bogus",
+  summary: "R-F3: the earlier representative reports a registration under their number as bogus; it is suspended pending review",
+  request: { body: { content: { "application/json": { schema: z.object({ code: z.string().min(20).max(100) }).strict() } }, required: true } },
+  responses: {
+    200: { description: "Suspended", content: { "application/json": { schema: z.object({ ok: z.literal(true), message: z.string() }) } } },
+    ...errorResponses(400, 404),
+  },
+});
+
+export function mountFacilities(app: OpenAPIHono<RegistryEnv>): void {
+  app.openapi(registerRoute, async (c) => {
+    const now = c.var.clock.now();
+    const body = c.req.valid("json");
+    let number: string | null = null;
+    if (body.businessNumber !== "none") {
+      if (!isValidBusinessNumber(body.businessNumber)) {
+        throw new AppError(422, "invalid_business_number", "사업자등록번호가 올바르지 않습니다(검증번호 불일치) / Business number check digit is wrong");
+      }
+      number = normalizeBusinessNumber(body.businessNumber);
+    }
+    const taken = await c.env.DB.prepare("SELECT 1 AS x FROM accounts WHERE login_id = ?").bind(body.loginId).first();
+    if (taken) throw new AppError(409, "login_taken", "이미 사용 중인 아이디입니다 / That ID is taken");
+    const earlier = number
+      ? (
+          await c.env.DB.prepare("SELECT id, address_detail FROM facilities WHERE business_number = ? AND status != 'rejected' ORDER BY created_at")
+            .bind(number)
+            .all<{ id: string; address_detail: string }>()
+        ).results
+      : [];
+    if (earlier.some((f) => f.address_detail === body.addressDetail)) {
+      throw new AppError(409, "facility_exists", "같은 사업자등록번호와 상세주소의 시설이 이미 있습니다 / Already registered at this detailed address");
+    }
+    await checkPhoneProof(c.env, body.phoneProof, now);
+
+    const key = await fieldKey(c.env);
+    const phone = await consumePhoneProof(c.env, body.phoneProof, now);
+    const facilityId = newId("fac");
+    const status: FacilityStatus = number ? "active" : "pending"; // R-F2
+    const window = body.event ? eventWindow(body.event.from, body.event.to) : { validFrom: null, validUntil: null };
+    try {
+      await c.env.DB.batch([
+        c.env.DB.prepare(
+          `INSERT INTO facilities (id, status, business_name, business_number, representative, business_phone, industry, industry_detail,
+             sido, sigungu, address, address_detail, valid_from, valid_until, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        ).bind(
+          facilityId,
+          status,
+          body.businessName,
+          number,
+          await encryptField(key, body.representative, `representative|${facilityId}`),
+          await encryptField(key, body.businessPhone, `business_phone|${facilityId}`),
+          body.industry,
+          body.industryDetail ?? null,
+          body.jurisdiction.sido,
+          body.jurisdiction.sigungu,
+          body.address,
+          body.addressDetail,
+          window.validFrom,
+          window.validUntil,
+          now,
+        ),
+        c.env.DB.prepare(
+          "INSERT INTO accounts (id, login_id, password_hash, role, facility_id, phone, created_at) VALUES (?, ?, ?, 'owner', ?, ?, ?)",
+        ).bind(newId("acc"), body.loginId, await hashPassword(body.password), facilityId, phone, now),
+      ]);
+    } catch (err) {
+      if (isConstraintError(err)) throw new AppError(409, "facility_exists", "이미 등록된 시설 또는 아이디입니다 / Facility or ID already registered");
+      throw err;
+    }
+    await syncFacility(c.env, { id: facilityId, status, valid_from: window.validFrom, valid_until: window.validUntil });
+
+    // R-F3: tell the first representative under this number, with a way to report it.
+    const first = earlier[0];
+    if (first && number) {
+      const owner = await c.env.DB.prepare("SELECT phone FROM accounts WHERE facility_id = ? AND role = 'owner' AND removed_at IS NULL")
+        .bind(first.id)
+        .first<{ phone: string | null }>();
+      const to = owner?.phone ? await decryptField(key, owner.phone, "phone") : null;
+      if (to) {
+        const code = newCredential();
+        await c.env.DB.prepare("INSERT INTO bogus_reports (hash, facility_id, created_at) VALUES (?, ?, ?)")
+          .bind(await credentialHash(code), facilityId, now)
+          .run();
+        // The facility is registered either way: a failed notice is logged, not turned into a failed registration.
+        await smsProvider(c.env, () => now).send({
+          to,
+          text:
+            `[KI-Pass 출입명부] 사업자등록번호 ${formatBusinessNumber(number)}로 새 시설 "${body.businessName}"(${body.addressDetail})이 등록되었습니다. ` +
+            `본인이 등록하지 않았다면 신고하세요 / A new facility was registered under your business number; report it if it was not you: ` +
+            `${c.env.PUBLIC_URL}/report#${code}`,
+        }).catch((err: unknown) => console.error("R-F3 notice not sent", err instanceof Error ? err.message : String(err)));
+      }
+    }
+    const message =
+      status === "active"
+        ? "시설이 등록되었습니다 / Facility registered"
+        : "시설이 등록되었습니다. 관할 지자체 승인 후 사용할 수 있습니다 / Registered: usable once the local government approves it";
+    return c.json({ facilityId, status: status as "active" | "pending", message }, 201);
+  });
+
+  app.openapi(reportRoute, async (c) => {
+    const now = c.var.clock.now();
+    const report = await c.env.DB.prepare("UPDATE bogus_reports SET used_at = ? WHERE hash = ? AND used_at IS NULL RETURNING facility_id")
+      .bind(now, await credentialHash(c.req.valid("json").code))
+      .first<{ facility_id: string }>();
+    if (!report) throw new AppError(404, "report_not_found", "신고 코드가 없거나 이미 사용되었습니다 / Unknown or used report code");
+    const row = await c.env.DB.prepare(
+      "UPDATE facilities SET status = 'suspended', status_reason = 'reported_bogus' WHERE id = ? AND status != 'rejected' RETURNING id, status, valid_from, valid_until",
+    )
+      .bind(report.facility_id)
+      .first<{ id: string; status: FacilityStatus; valid_from: number | null; valid_until: number | null }>();
+    if (row) await syncFacility(c.env, row);
+    return c.json({ ok: true as const, message: "신고가 접수되어 해당 시설을 정지했습니다(검토 대기) / Reported: the facility is suspended pending review" }, 200);
+  });
+}

@@ -1,0 +1,101 @@
+/** R-F4: the manager verifies their own phone before choosing an ID and password. */
+import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
+import { AppError, MINUTE, SECOND, credentialHash, encryptField, errorResponses, newCredential, normalizeMobile, randomBytes } from "@kipass/shared";
+import { fieldKey, lookupHash, smsProvider, type RegistryBindings, type RegistryEnv } from "../config.js";
+
+const CODE_TTL_MS = 5 * MINUTE;
+const RESEND_AFTER_MS = 30 * SECOND;
+const MAX_CODE_ATTEMPTS = 5;
+const PROOF_TTL_MS = 30 * MINUTE;
+
+const mobile = z.string().min(10).max(20);
+const okOut = z.object({ ok: z.literal(true), message: z.string() });
+
+const sendRoute = createRoute({
+  method: "post",
+  path: "/v1/phone/code",
+  summary: "Send a 6-digit verification code to the manager's phone",
+  request: { body: { content: { "application/json": { schema: z.object({ phone: mobile }).strict() } }, required: true } },
+  responses: { 200: { description: "Sent", content: { "application/json": { schema: okOut } } }, ...errorResponses(400, 422, 429, 502, 503) },
+});
+
+const verifyRoute = createRoute({
+  method: "post",
+  path: "/v1/phone/verify",
+  summary: "Check the code; returns a phone proof that registration consumes",
+  request: {
+    body: { content: { "application/json": { schema: z.object({ phone: mobile, code: z.string().regex(/^\d{6}$/) }).strict() } }, required: true },
+  },
+  responses: {
+    200: { description: "Verified", content: { "application/json": { schema: z.object({ phoneProof: z.string(), expiresAt: z.number().int() }) } } },
+    ...errorResponses(400, 410, 422, 429),
+  },
+});
+
+function parseMobile(phone: string): string {
+  const normalized = normalizeMobile(phone);
+  if (!normalized) throw new AppError(422, "invalid_phone", "휴대전화 번호가 올바르지 않습니다 / Not a Korean mobile number");
+  return normalized;
+}
+
+const codeHash = (env: RegistryBindings, phone: string, code: string) => lookupHash(env, "phone", `code\u0000${phone}\u0000${code}`);
+
+/** Consumes a phone proof: the verified number, or an error. */
+export async function consumePhoneProof(env: RegistryBindings, proof: string, now: number): Promise<string> {
+  const row = await env.DB.prepare("DELETE FROM phone_proofs WHERE hash = ? RETURNING phone, expires_at")
+    .bind(await credentialHash(proof))
+    .first<{ phone: string; expires_at: number }>();
+  if (!row || row.expires_at <= now) throw new AppError(422, "phone_not_verified", "휴대전화 인증을 먼저 해 주세요 / Verify your phone first");
+  return row.phone; // encrypted
+}
+
+/** Checks a phone proof without consuming it (registration validates everything before writing). */
+export async function checkPhoneProof(env: RegistryBindings, proof: string, now: number): Promise<void> {
+  const row = await env.DB.prepare("SELECT expires_at FROM phone_proofs WHERE hash = ?").bind(await credentialHash(proof)).first<{ expires_at: number }>();
+  if (!row || row.expires_at <= now) throw new AppError(422, "phone_not_verified", "휴대전화 인증을 먼저 해 주세요 / Verify your phone first");
+}
+
+export function mountPhone(app: OpenAPIHono<RegistryEnv>): void {
+  app.openapi(sendRoute, async (c) => {
+    const now = c.var.clock.now();
+    const phone = parseMobile(c.req.valid("json").phone);
+    const phoneHash = await lookupHash(c.env, "phone", phone);
+    const last = await c.env.DB.prepare("SELECT sent_at FROM phone_codes WHERE phone_hash = ?").bind(phoneHash).first<{ sent_at: number }>();
+    if (last && now - last.sent_at < RESEND_AFTER_MS) throw new AppError(429, "too_soon", "잠시 후 다시 요청하세요 / Wait 30 seconds before asking again");
+    const code = String(new DataView(randomBytes(4).buffer).getUint32(0) % 1_000_000).padStart(6, "0");
+    await c.env.DB.prepare(
+      "INSERT INTO phone_codes (phone_hash, code_hash, expires_at, attempts, sent_at) VALUES (?, ?, ?, 0, ?) ON CONFLICT (phone_hash) DO UPDATE SET code_hash = excluded.code_hash, expires_at = excluded.expires_at, attempts = 0, sent_at = excluded.sent_at",
+    )
+      .bind(phoneHash, await codeHash(c.env, phone, code), now + CODE_TTL_MS, now)
+      .run();
+    await smsProvider(c.env, () => now).send({ to: phone, text: `[KI-Pass 출입명부] 인증번호 ${code} / verification code ${code}` });
+    return c.json({ ok: true as const, message: "인증번호를 보냈습니다 / Code sent" }, 200);
+  });
+
+  app.openapi(verifyRoute, async (c) => {
+    const now = c.var.clock.now();
+    const body = c.req.valid("json");
+    const phone = parseMobile(body.phone);
+    const phoneHash = await lookupHash(c.env, "phone", phone);
+    const row = await c.env.DB.prepare("SELECT code_hash, expires_at, attempts FROM phone_codes WHERE phone_hash = ?")
+      .bind(phoneHash)
+      .first<{ code_hash: string; expires_at: number; attempts: number }>();
+    if (!row || row.expires_at <= now) throw new AppError(410, "code_expired", "인증번호가 만료되었습니다 / Code expired: ask for a new one");
+    if (row.attempts >= MAX_CODE_ATTEMPTS) throw new AppError(429, "too_many_attempts", "시도 횟수를 초과했습니다 / Too many attempts: ask for a new code");
+    if (row.code_hash !== (await codeHash(c.env, phone, body.code))) {
+      await c.env.DB.prepare("UPDATE phone_codes SET attempts = attempts + 1 WHERE phone_hash = ?").bind(phoneHash).run();
+      throw new AppError(422, "wrong_code", "인증번호가 틀렸습니다 / Wrong code");
+    }
+    const proof = newCredential();
+    const expiresAt = now + PROOF_TTL_MS;
+    await c.env.DB.batch([
+      c.env.DB.prepare("DELETE FROM phone_codes WHERE phone_hash = ?").bind(phoneHash),
+      c.env.DB.prepare("INSERT INTO phone_proofs (hash, phone, expires_at) VALUES (?, ?, ?)").bind(
+        await credentialHash(proof),
+        await encryptField(await fieldKey(c.env), phone, "phone"),
+        expiresAt,
+      ),
+    ]);
+    return c.json({ phoneProof: proof, expiresAt }, 200);
+  });
+}

@@ -1,0 +1,71 @@
+/**
+ * The scan hot path (architecture.md): device session → token verification
+ * against the issuer trust list → TokenLedger claim → Facility records the
+ * visit → "인증되었습니다". D1 is not touched; the worker makes one call to
+ * the Facility object, which makes the one ledger call.
+ */
+import { AppError, parseToken, verifyToken, type ErrorStatus, type TokenErrorCode, type VerifiedToken } from "@kipass/shared";
+import { sessionFacility } from "./auth.js";
+import { credentialHash } from "@kipass/shared";
+import { lookupHash, type RegistryBindings } from "./config.js";
+import { facilityObject } from "./directory/objects.js";
+import type { ScanRefusal } from "./durable/facility.js";
+import { issuerKeys } from "./trust.js";
+
+export const SCAN_OK_MESSAGE = "인증되었습니다 / Verified";
+
+const TOKEN_REFUSALS: Record<TokenErrorCode, [ErrorStatus, string]> = {
+  malformed: [400, "QR 코드를 읽을 수 없습니다 / This is not a KI-Pass QR code"],
+  unknown_issuer: [422, "인정되지 않은 발급기관의 QR입니다 / QR from an issuer this registry does not trust"],
+  unknown_key: [422, "발급기관의 키를 확인할 수 없습니다 / QR signed by a key the issuer does not publish"],
+  bad_signature: [422, "위조되었거나 손상된 QR입니다 / QR signature does not verify"],
+  expired: [422, "유효시간(15초)이 지난 QR입니다. 새로 발급해 주세요 / QR expired (15 s): show a new one"],
+  not_yet_valid: [422, "아직 유효하지 않은 QR입니다. 기기 시간을 확인하세요 / QR not valid yet: check the device clock"],
+};
+
+const SCAN_REFUSALS: Record<ScanRefusal, [ErrorStatus, string]> = {
+  facility_unknown: [404, "등록되지 않은 시설입니다 / Unknown facility"],
+  facility_pending: [403, "지자체 승인 대기 중인 시설입니다 / Facility awaits local-government approval"],
+  facility_suspended: [403, "이용이 정지된 시설입니다 / Facility is suspended pending review"],
+  facility_rejected: [403, "승인이 거절된 시설입니다 / Facility registration was rejected"],
+  event_not_active: [403, "행사 기간이 아닙니다 / The event is not running now"],
+  session_invalid: [401, "다시 로그인하세요 / Session expired: log in again"],
+  device_revoked: [401, "이 기기의 권한이 해제되었습니다 / This device's account was removed"],
+  token_used: [409, "이미 다른 시설에서 사용된 QR입니다 / QR already used at another facility"],
+  day_closed: [409, "기록할 수 없는 날짜입니다 / That day is closed for records"],
+};
+
+const refuse = (table: Record<string, [ErrorStatus, string]>, code: string): AppError => {
+  const [status, message] = table[code]!;
+  return new AppError(status, code, message);
+};
+
+/** Verifies against the cached trust list; an unknown key id refetches that issuer (at most once per 30 s). */
+export async function verifyScannedToken(env: RegistryBindings, qr: string, now: number): Promise<VerifiedToken> {
+  const keys = issuerKeys(env.TRUSTED_ISSUERS);
+  let result = await verifyToken(qr, await keys.trustList(), now);
+  if (!result.ok && result.code === "unknown_key") {
+    const parsed = parseToken(qr);
+    if (!("ok" in parsed) && (await keys.refresh(parsed.issuer))) result = await verifyToken(qr, await keys.trustList(), now);
+  }
+  if (!result.ok) throw refuse(TOKEN_REFUSALS, result.code);
+  return result;
+}
+
+export interface ScanAnswer {
+  ok: true;
+  message: string;
+  /** True when this token was already recorded here: a harmless re-scan (R-U8). */
+  repeat: boolean;
+  scannedAt: number;
+}
+
+export async function scan(env: RegistryBindings, session: string, qr: string, now: number): Promise<ScanAnswer> {
+  const facilityId = sessionFacility(session);
+  if (!facilityId) throw refuse(SCAN_REFUSALS, "session_invalid");
+  const token = await verifyScannedToken(env, qr, now);
+  const [sessionHash, tokenHash] = await Promise.all([credentialHash(session), lookupHash(env, "token", token.jti)]);
+  const outcome = await facilityObject(env, facilityId).scan({ sessionHash, tokenHash, qr, now });
+  if (!outcome.ok) throw refuse(SCAN_REFUSALS, outcome.code);
+  return { ok: true, message: SCAN_OK_MESSAGE, repeat: outcome.repeat, scannedAt: outcome.at };
+}

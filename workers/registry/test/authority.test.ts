@@ -1,0 +1,86 @@
+// The authority API (tracing steps 2 and 4, the contact list): signed
+// requests only, every access in the hash-chained audit log, answers sealed to
+// the authority — and what they carry is what tracing needs.
+import { env } from "cloudflare:workers";
+import { beforeEach, describe, expect, it } from "vitest";
+import { AuditLog, verifyAuditChain, type AuditEntry } from "../../../shared/src/index.js";
+import { authorityKeys, openPartyAnswer, requestId, signedRequest } from "../../../tests/authority-client.js";
+import { BASE, activeFacility, addStaff, json, mintQr, scan, send, testEnv } from "./helpers.js";
+
+const keys = authorityKeys(testEnv.TEST_AUTHORITY_SIGNING, testEnv.TEST_AUTHORITY_ENCRYPTION);
+const jwks = async () => (await send(new Request(`${BASE}/.well-known/jwks.json`))).json();
+const signed = (path: string, body: unknown, over: Partial<Parameters<typeof signedRequest>[2]> = {}) =>
+  signedRequest(keys, BASE, { audience: "registry", path, body: JSON.stringify(body), ...over });
+
+async function ask<T>(path: string, body: unknown): Promise<T> {
+  const req = await signed(path, body);
+  const { answer } = await json<{ answer: string }>(await send(req.clone()), 200);
+  expect(answer.split(".")).toHaveLength(5); // compact JWE
+  const opened = await openPartyAnswer(keys, answer, "registry", await jwks(), requestId(req));
+  if (!opened.ok) throw new Error(opened.message);
+  return opened.data as T;
+}
+
+beforeEach(async () => {
+  await env.DB.prepare("DELETE FROM authority_audit").run();
+});
+
+describe("authority API", () => {
+  it("answers visits of token ids, the tokens scanned at a facility, and facility details", async () => {
+    const f = await activeFacility();
+    const staff = await addStaff(f.session);
+    const before = Date.now() - 1000;
+    const visitor = await mintQr();
+    await json(await scan(staff.session, visitor.qr), 200);
+    const other = await mintQr();
+    await json(await scan(f.session, other.qr), 200);
+    const unknown = (await mintQr()).jti;
+
+    const visits = await ask<{ visits: { tokenId: string; facilityId: string; at: number; device: string }[] }>("/authority/v1/visits", {
+      tokenIds: [visitor.jti, unknown],
+    });
+    expect(visits.visits).toEqual([{ tokenId: visitor.jti, facilityId: f.facilityId, at: expect.any(Number), device: staff.id }]);
+
+    const scanned = await ask<{ tokens: { qr: string; issuer: string }[] }>("/authority/v1/facility-tokens", {
+      facilityId: f.facilityId,
+      from: before,
+      to: Date.now() + 1000,
+    });
+    expect(scanned.tokens.map((t) => t.qr).sort()).toEqual([visitor.qr, other.qr].sort());
+    expect(scanned.tokens.every((t) => t.issuer === "naver")).toBe(true);
+
+    const details = await ask<{ facilities: { id: string; representative: string; businessName: string }[] }>("/authority/v1/facilities", {
+      facilityIds: [f.facilityId],
+    });
+    expect(details.facilities).toEqual([expect.objectContaining({ id: f.facilityId, representative: "김대표", businessName: "홍대 노래연습장" })]);
+
+    const log = await new AuditLog(env.DB).entries();
+    expect(log.map((e: AuditEntry) => [e.path, e.outcome])).toEqual([
+      ["/authority/v1/visits", "accepted 200"],
+      ["/authority/v1/facility-tokens", "accepted 200"],
+      ["/authority/v1/facilities", "accepted 200"],
+    ]);
+    expect(await verifyAuditChain(log)).toMatchObject({ ok: true });
+  });
+
+  it.each([
+    ["unsigned", async () => new Request(`${BASE}/authority/v1/visits`, { method: "POST", body: '{"tokenIds":["AAAAAAAAAAAAAAAAAAAAAA"]}', headers: { "content-type": "application/json" } }), 401, "missing"],
+    ["expired", () => signed("/authority/v1/visits", { tokenIds: ["AAAAAAAAAAAAAAAAAAAAAA"] }, { now: Date.now() - 120_000 }), 401, "expired"],
+    ["for an issuer's audience", () => signed("/authority/v1/visits", { tokenIds: ["AAAAAAAAAAAAAAAAAAAAAA"] }, { audience: "naver" }), 403, "wrong_audience"],
+  ] as const)("refuses a request %s, and logs the refusal", async (_name, make, status, code) => {
+    const res = await send(await make());
+    expect(res.status).toBe(status);
+    expect(await res.json()).toMatchObject({ error: { code } });
+    const log = await new AuditLog(env.DB).entries();
+    expect(log.map((e: AuditEntry) => e.outcome)).toEqual([code]);
+  });
+
+  it("refuses a replayed request", async () => {
+    const req = await signed("/authority/v1/facilities", { facilityIds: ["fac_AAAAAAAAAAAA"] });
+    expect((await send(req.clone())).status).toBe(200);
+    const again = await send(req);
+    expect(again.status).toBe(409);
+    expect(await again.json()).toMatchObject({ error: { code: "replayed" } });
+    expect((await new AuditLog(env.DB).entries()).map((e: AuditEntry) => e.outcome)).toEqual(["accepted 200", "replayed"]);
+  });
+});

@@ -1,0 +1,116 @@
+// Facility registration (R-F1..R-F3): the check digit, "none" awaiting the
+// approver of its jurisdiction, and a duplicate number notifying the first
+// representative, who can report it as bogus.
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import {
+  activeFacility,
+  approver,
+  call,
+  errorCode,
+  json,
+  lastSms,
+  login,
+  mintQr,
+  phoneProof,
+  randomPhone,
+  registerFacility,
+  registration,
+  scan,
+  validBusinessNumber,
+  wrongCheckDigit,
+} from "./helpers.js";
+
+const facilityCount = async () => (await env.DB.prepare("SELECT COUNT(*) AS n FROM facilities").first<{ n: number }>())!.n;
+
+describe("facility registration", () => {
+  it("registers with a valid business number: active, and its devices scan", async () => {
+    const f = await activeFacility();
+    expect(f.status).toBe("active");
+    await json(await scan(f.session, (await mintQr()).qr), 200);
+  });
+
+  it("refuses a wrong check digit and stores nothing (the phone proof stays usable)", async () => {
+    const phone = randomPhone();
+    const proof = await phoneProof(phone);
+    const before = await facilityCount();
+    const body = registration({ phoneProof: proof, businessNumber: wrongCheckDigit(validBusinessNumber()) });
+    expect(await errorCode(await call("POST", "/v1/facilities", body))).toEqual({ status: 422, code: "invalid_business_number" });
+    expect(await facilityCount()).toBe(before);
+    await json(await call("POST", "/v1/facilities", { ...body, businessNumber: validBusinessNumber() }), 201);
+  });
+
+  it("refuses without consent to the terms or without a verified phone", async () => {
+    const proof = await phoneProof(randomPhone());
+    expect(await errorCode(await call("POST", "/v1/facilities", registration({ phoneProof: proof, consent: false })))).toEqual({ status: 400, code: "invalid_request" });
+    expect(await errorCode(await call("POST", "/v1/facilities", registration({ phoneProof: "x".repeat(43) })))).toEqual({ status: 422, code: "phone_not_verified" });
+  });
+
+  it('requires a sub-type for "other"', async () => {
+    const proof = await phoneProof(randomPhone());
+    expect(await errorCode(await call("POST", "/v1/facilities", registration({ phoneProof: proof, industry: "other" })))).toEqual({ status: 400, code: "invalid_request" });
+    await json(await call("POST", "/v1/facilities", registration({ phoneProof: proof, industry: "other", industryDetail: "독서실 / study room" })), 201);
+  });
+
+  it('registers "none" as pending; only the approver of its jurisdiction approves it (R-F2)', async () => {
+    const f = await registerFacility({ businessNumber: "none", jurisdiction: { sido: "부산광역시", sigungu: "해운대구" } });
+    expect(f.status).toBe("pending");
+    const owner = await login(f.loginId, f.password);
+    expect((await errorCode(await scan(owner, (await mintQr()).qr))).code).toBe("facility_pending");
+
+    const elsewhere = await approver({ sido: "부산광역시", sigungu: "수영구" });
+    const listedElsewhere = await json<{ facilities: { id: string }[] }>(await call("GET", "/v1/approver/facilities", undefined, elsewhere), 200);
+    expect(listedElsewhere.facilities.map((x) => x.id)).not.toContain(f.facilityId);
+    expect(await errorCode(await call("POST", `/v1/approver/facilities/${f.facilityId}/decision`, { decision: "approve" }, elsewhere))).toEqual({
+      status: 403,
+      code: "wrong_jurisdiction",
+    });
+
+    const local = await approver({ sido: "부산광역시", sigungu: "해운대구" });
+    const listed = await json<{ facilities: { id: string }[] }>(await call("GET", "/v1/approver/facilities", undefined, local), 200);
+    expect(listed.facilities.map((x) => x.id)).toContain(f.facilityId);
+    expect(await json(await call("POST", `/v1/approver/facilities/${f.facilityId}/decision`, { decision: "approve" }, local), 200)).toEqual({
+      id: f.facilityId,
+      status: "active",
+    });
+    await json(await scan(owner, (await mintQr()).qr), 200);
+  });
+
+  it("lets the approver reject with a reason, and a facility account cannot act as an approver", async () => {
+    const f = await registerFacility({ businessNumber: "none" });
+    const local = await approver();
+    expect((await errorCode(await call("POST", `/v1/approver/facilities/${f.facilityId}/decision`, { decision: "reject" }, local))).status).toBe(400);
+    await json(await call("POST", `/v1/approver/facilities/${f.facilityId}/decision`, { decision: "reject", reason: "주소 불일치 / address mismatch" }, local), 200);
+    const owner = await login(f.loginId, f.password);
+    expect((await errorCode(await scan(owner, (await mintQr()).qr))).code).toBe("facility_rejected");
+    expect(await errorCode(await call("GET", "/v1/approver/facilities", undefined, owner))).toEqual({ status: 403, code: "forbidden" });
+  });
+
+  it("a duplicate number with another detailed address: new facility, SMS to the first representative, report suspends it (R-F3)", async () => {
+    const brn = validBusinessNumber();
+    const first = await registerFacility({ businessNumber: brn, addressDetail: "1층 / 1F" });
+    // the same number and detailed address again is the same facility: refused
+    const again = registration({ phoneProof: await phoneProof(randomPhone()), businessNumber: brn, addressDetail: "1층 / 1F" });
+    expect(await errorCode(await call("POST", "/v1/facilities", again))).toEqual({ status: 409, code: "facility_exists" });
+
+    const second = await registerFacility({ businessNumber: brn, addressDetail: "3층 / 3F", businessName: "수상한 지점" });
+    expect(second.status).toBe("active");
+    expect(second.facilityId).not.toBe(first.facilityId);
+    const sms = await lastSms(first.phone);
+    expect(sms).toContain("수상한 지점");
+    const code = /report#([A-Za-z0-9_-]{43})/.exec(sms)![1]!;
+
+    const secondOwner = await login(second.loginId, second.password);
+    await json(await scan(secondOwner, (await mintQr()).qr), 200);
+    await json(await call("POST", "/v1/reports/bogus", { code }), 200);
+    expect(await errorCode(await scan(secondOwner, (await mintQr()).qr))).toEqual({ status: 403, code: "facility_suspended" });
+    // the first facility is untouched; the code works once
+    const firstOwner = await login(first.loginId, first.password);
+    await json(await scan(firstOwner, (await mintQr()).qr), 200);
+    expect((await errorCode(await call("POST", "/v1/reports/bogus", { code }))).code).toBe("report_not_found");
+    // the suspended facility awaits review by its approver
+    const local = await approver();
+    const listed = await json<{ facilities: { id: string; status: string }[] }>(await call("GET", "/v1/approver/facilities", undefined, local), 200);
+    expect(listed.facilities).toContainEqual(expect.objectContaining({ id: second.facilityId, status: "suspended" }));
+  });
+});

@@ -1,0 +1,53 @@
+/**
+ * The registry's public API, and nothing else (no other origin is contacted).
+ * Every failure becomes an ApiError with the registry's error code, or
+ * "network" when the registry cannot be reached (R-F7).
+ */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+let registry = "";
+
+export async function loadConfig(): Promise<void> {
+  const res = await fetch("/config.json");
+  registry = ((await res.json()) as { registryUrl: string }).registryUrl.replace(/\/$/, "");
+}
+
+export interface Session {
+  session: string;
+  role: "owner" | "staff" | "approver";
+  facilityId: string | null;
+  loginId: string;
+}
+
+const KEY = "kp-session";
+export const currentSession = (): Session | null => JSON.parse(localStorage.getItem(KEY) ?? "null") as Session | null;
+export const saveSession = (s: Session | null): void => (s ? localStorage.setItem(KEY, JSON.stringify(s)) : localStorage.removeItem(KEY));
+
+export async function api<T>(path: string, init: { method?: string; body?: unknown; auth?: boolean } = {}): Promise<T> {
+  const headers: Record<string, string> = {};
+  if (init.body !== undefined) headers["content-type"] = "application/json";
+  const s = currentSession();
+  if (init.auth !== false && s) headers.authorization = `Bearer ${s.session}`;
+  let res: Response;
+  try {
+    res = await fetch(registry + path, {
+      method: init.method ?? (init.body !== undefined ? "POST" : "GET"),
+      headers,
+      body: init.body !== undefined ? JSON.stringify(init.body) : undefined,
+    });
+  } catch {
+    throw new ApiError(0, "network", "network");
+  }
+  if (res.status === 204) return undefined as T;
+  const body = (await res.json().catch(() => null)) as { error?: { code: string; message: string } } | null;
+  if (!res.ok) throw new ApiError(res.status, body?.error?.code ?? `http_${res.status}`, body?.error?.message ?? res.statusText);
+  return body as T;
+}

@@ -1,0 +1,45 @@
+/** Korean first, English beside it (toggle in the header, remembered on the device). */
+const en: Record<string, string> = {
+  brand: "KI-Pass entry log",
+  "nav.scan": "Scan", "nav.dashboard": "Hourly counts", "nav.staff": "Staff & devices", "nav.register": "Register", "nav.login": "Log in", "nav.approver": "Approvals", "nav.logout": "Log out",
+  "home.title": "Electronic entry log for facilities",
+  "home.body": "Register your facility, log in, and scan visitors' QR codes. You see only visitor counts by hour — never who visited.",
+  "login.title": "Log in", "login.id": "ID", "login.password": "Password", "login.submit": "Log in",
+  "register.title": "Register a facility", "register.terms": "Terms", "register.agree": "I agree to the terms of use and the handling of facility information.",
+  "register.phone": "Manager's mobile phone", "register.sendCode": "Send code", "register.code": "6-digit code", "register.verify": "Verify", "register.verified": "Phone verified.",
+  "register.name": "Business name", "register.number": "Business registration number", "register.noNumber": "I have no business registration number (approval by the local government is needed)",
+  "register.rep": "Representative", "register.bizPhone": "Business phone", "register.industry": "Industry type", "register.industryDetail": "Sub-type (for other)",
+  "register.eventFrom": "Event from", "register.eventTo": "Event to",
+  "register.sido": "Province / city (시·도)", "register.sigungu": "District (시·군·구)", "register.address": "Address", "register.addressDetail": "Detailed address (floor, entrance)",
+  "register.loginId": "Login ID", "register.password": "Password (8+ characters)", "register.submit": "Register",
+  "register.badNumber": "The check digit does not match: please check the number.",
+  "register.done": "Registered. You can log in now.", "register.pending": "Registered. Your facility can scan once the local government approves it.",
+  "staff.title": "Staff and entrance devices", "staff.add": "Add staff / device", "staff.description": "Description (e.g. main entrance)", "staff.remove": "Remove", "staff.none": "No staff accounts yet.",
+  "scan.start": "Start scanning", "scan.camera": "Camera", "scan.rear": "Rear", "scan.front": "Front", "scan.exit": "Exit",
+  "scan.ready": "Hold the QR code in front of the camera", "scan.ok": "Verified", "scan.expired": "This QR code has expired. Please show a new one.",
+  "scan.used": "This QR code was already used at another facility.", "scan.invalid": "This is not a valid entry QR code.", "scan.network": "No network. Check Wi-Fi or mobile data.",
+  "scan.noCamera": "The camera could not be opened. Allow camera access.", "scan.suspended": "This facility cannot scan right now (pending or suspended).", "scan.loggedOut": "This device is no longer signed in.",
+  "dash.title": "Visitors by hour", "dash.day": "Day", "dash.total": "Total", "dash.range": "Date range", "dash.from": "From", "dash.to": "To", "dash.show": "Show",
+  "dash.only": "Only counts exist here: the registry never shows a facility who visited (R-F8).",
+  "approver.title": "Facilities awaiting approval", "approver.approve": "Approve", "approver.reject": "Reject", "approver.reason": "Reason for rejecting", "approver.none": "Nothing is waiting.",
+  "error.network": "The registry cannot be reached.",
+};
+
+let lang: "ko" | "en" = localStorage.getItem("kp-lang") === "en" ? "en" : "ko";
+const ko: Record<string, string> = {};
+
+export function language(): "ko" | "en" {
+  return lang;
+}
+
+export function setLanguage(next: "ko" | "en"): void {
+  lang = next;
+  localStorage.setItem("kp-lang", next);
+  document.documentElement.lang = next;
+}
+
+/** Korean text lives in the markup and page code (the source of truth); English comes from the table above. */
+export function t(key: string, korean: string): string {
+  ko[key] = korean;
+  return lang === "en" ? (en[key] ?? korean) : korean;
+}
