@@ -8,22 +8,26 @@
  *       claim in a sharded ledger object, then an insert in the facility's
  *       object — the floor of the design.
  * The registry verifies real KP1 tokens minted here with a test issuer key
- * whose JWKS this process serves on loopback. Bounded in-flight requests.
+ * whose JWKS this process serves on loopback; each step's tokens are minted
+ * just before it, so the load generator's signing does not count against the
+ * registry. Bounded in-flight requests.
  *
  * Not a test: nothing fails. Record the figures in docs/performance.md.
  * Env: KIPASS_PORT_OFFSET (ports), BENCH_FACILITIES (1000), BENCH_LOADS
  * ("50,100,200"), BENCH_SECONDS (5), BENCH_ONLY=registry|baseline.
  */
-import { execFile, spawn } from "node:child_process";
+import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { Agent, createServer, request as httpRequest } from "node:http";
-import { cpus, loadavg, tmpdir, totalmem } from "node:os";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:http";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { childEnv } from "../scripts/deployment-process.js";
 import { deployment, localUrl } from "../scripts/deployments.js";
 import { SEALED_BYTES, generateKeyRing, importPartyKey, isValidBusinessNumber, mintToken, publishedJwks } from "../shared/src/index.js";
 import { TOKEN_LEDGER_SHARDS } from "../workers/registry/src/durable/shards.js";
+import { Failures, agent, formatRow, machine, offeredLoad, post, ratioLine, saturation, send, startBaselineWorker, startWranglerDev, type Result, type Send } from "./load.js";
 import type { Bench } from "./run.js";
 
 const ROOT = new URL("..", import.meta.url).pathname;
@@ -35,36 +39,11 @@ const FACILITIES = Number(process.env.BENCH_FACILITIES ?? 1000);
 const LOADS = (process.env.BENCH_LOADS ?? "50,100,200").split(",").filter(Boolean).map(Number);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const ONLY = process.env.BENCH_ONLY;
-const MAX_IN_FLIGHT = 256;
 const SATURATION_CONCURRENCY = 16;
-const childEnv = { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", NO_COLOR: "1", FORCE_COLOR: "0" };
+/** Tokens minted ahead of a saturation step: more than the registry can scan in it. */
+const SATURATION_TOKENS = 800 * SECONDS * 2;
 const secret = () => randomBytes(32).toString("base64url");
-
-const agent = new Agent({ keepAlive: true, maxSockets: 64 });
-
-interface Answer {
-  status: number;
-  body: string;
-}
-
-function send(method: string, url: string, headers: Record<string, string> = {}, body = ""): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(url, { method, agent, headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body), ...headers } }, (res) => {
-      let text = "";
-      res.setEncoding("utf8");
-      res.on("data", (chunk: string) => (text += chunk));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, body: text }));
-      res.on("error", reject);
-    });
-    req.setTimeout(15_000, () => req.destroy(new Error("timeout after 15 s")));
-    req.on("error", reject);
-    req.end(body);
-  });
-}
-const post = (url: string, body: unknown, headers: Record<string, string> = {}) => send("POST", url, headers, JSON.stringify(body));
-
-const failures = new Map<string, number>();
-const noteFailure = (what: string) => failures.set(what.slice(0, 160), (failures.get(what.slice(0, 160)) ?? 0) + 1);
+const failures = new Failures();
 
 /** Baselines (a) and (b) in one bare worker; same shard count as the registry's ledger. */
 const BASELINE_WORKER = `
@@ -96,112 +75,20 @@ export default {
   },
 };`;
 
-interface Result {
-  offered: number | null;
-  ok: number;
-  errors: number;
-  seconds: number;
-  p50: number;
-  p99: number;
-}
+/** A step's requests: `prepare(count)` runs before the clock starts (e.g. minting the step's tokens). */
+type Prepare = (count: number) => Promise<Send>;
 
-const pct = (sorted: number[], p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]! : NaN);
-
-async function offeredLoad(request: (i: number) => Promise<Answer>, rate: number, seconds: number): Promise<Result> {
-  const lat: number[] = [];
-  let ok = 0, errors = 0, inFlight = 0;
-  const start = performance.now();
-  const pending: Promise<void>[] = [];
-  for (let i = 0; i < rate * seconds; i++) {
-    const wait = start + (i * 1000) / rate - performance.now();
-    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-    if (inFlight >= MAX_IN_FLIGHT) { errors++; continue; }
-    inFlight++;
-    const t = performance.now();
-    pending.push(
-      request(i)
-        .then((res) => { if (res.status === 200) ok++; else { errors++; noteFailure(`${res.status} ${res.body}`); } lat.push(performance.now() - t); })
-        .catch((err: unknown) => { errors++; noteFailure(String(err)); })
-        .finally(() => { inFlight--; }),
-    );
-  }
-  await Promise.all(pending);
-  lat.sort((a, b) => a - b);
-  return { offered: rate, ok, errors, seconds: (performance.now() - start) / 1000, p50: pct(lat, 50), p99: pct(lat, 99) };
-}
-
-async function saturation(request: (i: number) => Promise<Answer>, concurrency: number, seconds: number): Promise<Result> {
-  const lat: number[] = [];
-  let ok = 0, errors = 0, i = 0;
-  const start = performance.now();
-  const end = start + seconds * 1000;
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (performance.now() < end) {
-        const t = performance.now();
-        try {
-          const res = await request(i++);
-          if (res.status === 200) ok++; else { errors++; noteFailure(`${res.status} ${res.body}`); }
-          lat.push(performance.now() - t);
-        } catch (err) { errors++; noteFailure(String(err)); }
-      }
-    }),
-  );
-  lat.sort((a, b) => a - b);
-  return { offered: null, ok, errors, seconds: (performance.now() - start) / 1000, p50: pct(lat, 50), p99: pct(lat, 99) };
-}
-
-async function measure(label: string, request: (i: number) => Promise<Answer>): Promise<Result[]> {
+async function measure(label: string, prepare: Prepare): Promise<Result[]> {
   // Warm every object (creation is not what we measure); a failed warm-up request is retried by the measured phase anyway.
-  for (let i = 0; i < FACILITIES; i += 16) await Promise.all(Array.from({ length: Math.min(16, FACILITIES - i) }, (_, k) => request(i + k).catch(() => undefined)));
+  const warm = await prepare(FACILITIES);
+  for (let i = 0; i < FACILITIES; i += 16) await Promise.all(Array.from({ length: Math.min(16, FACILITIES - i) }, (_, k) => warm(i + k).catch(() => undefined)));
   failures.clear();
   const out: Result[] = [];
-  for (const rate of LOADS) out.push(await offeredLoad(request, rate, SECONDS));
-  out.push(await saturation(request, SATURATION_CONCURRENCY, SECONDS * 2));
-  for (const [what, n] of failures) console.log(`  ${label} failure ×${n}: ${what}`);
-  for (const r of out) {
-    console.log(
-      `${label.padEnd(22)} ${r.offered === null ? `saturation c=${SATURATION_CONCURRENCY}` : `offered ${String(r.offered).padStart(4)}/s`}`.padEnd(46) +
-        `served ${(r.ok / r.seconds).toFixed(0).padStart(5)}/s  p50 ${r.p50.toFixed(1).padStart(6)} ms  p99 ${r.p99.toFixed(1).padStart(6)} ms  errors ${r.errors}`,
-    );
-  }
+  for (const rate of LOADS) out.push(await offeredLoad(await prepare(rate * SECONDS), rate, SECONDS, 200, failures));
+  out.push(await saturation(await prepare(SATURATION_TOKENS), SATURATION_CONCURRENCY, SECONDS * 2, 200, failures));
+  for (const line of failures.lines(`  ${label}`)) console.log(line);
+  for (const r of out) console.log(formatRow(label.padEnd(22), r.offered === null ? `saturation c=${SATURATION_CONCURRENCY}` : `offered ${String(r.offered).padStart(4)}/s`, r));
   return out;
-}
-
-async function startWrangler(args: string[], cwd: string, health: string): Promise<{ stop: () => Promise<void>; log: () => string }> {
-  const child = spawn(WRANGLER, ["dev", ...args, "--ip", "127.0.0.1", "--show-interactive-dev-session=false"], { cwd, env: childEnv, detached: true, stdio: ["ignore", "pipe", "pipe"] });
-  let out = "";
-  child.stdout?.on("data", (b: Buffer) => (out += b.toString()));
-  child.stderr?.on("data", (b: Buffer) => (out += b.toString()));
-  const exited = new Promise<void>((resolve) => child.on("exit", () => resolve()));
-  const stop = async () => {
-    if (child.pid && child.exitCode === null) {
-      try { process.kill(-child.pid, "SIGTERM"); } catch { /* gone */ }
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
-    }
-  };
-  for (let t = 0; t < 400; t++) {
-    if (child.exitCode !== null) throw new Error(`wrangler dev exited:\n${out}`);
-    try { if ((await fetch(health, { signal: AbortSignal.timeout(3000) })).status < 500) return { stop, log: () => out }; } catch { /* starting */ }
-    await new Promise((r) => setTimeout(r, 300));
-  }
-  await stop();
-  throw new Error(`wrangler dev did not start:\n${out}`);
-}
-
-async function startBaseline(root: string) {
-  // Source and state in separate folders: wrangler dev must not see its own state writes as source changes.
-  const dir = join(root, "baseline-src");
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, "index.js"), BASELINE_WORKER);
-  writeFileSync(
-    join(dir, "wrangler.toml"),
-    `name = "kipass-bench-registry-baseline"\nmain = "index.js"\ncompatibility_date = "2026-04-20"\n` +
-      `durable_objects.bindings = [{ name = "PLACE", class_name = "Place" }, { name = "LEDGER", class_name = "Ledger" }]\n[[migrations]]\ntag = "v1"\nnew_sqlite_classes = ["Place", "Ledger"]\n`,
-  );
-  const port = BASELINE_PORT;
-  const w = await startWrangler(["-c", join(dir, "wrangler.toml"), "--port", String(port), "--inspector-port", String(port + 1000), "--persist-to", join(root, "baseline-state")], dir, `http://127.0.0.1:${port}/?f=warm`);
-  return { url: `http://127.0.0.1:${port}`, stop: w.stop };
 }
 
 async function startRegistry(dir: string, jwksUrl: string) {
@@ -215,7 +102,7 @@ async function startRegistry(dir: string, jwksUrl: string) {
     ADMIN_TOKEN: secret(),
     DEV_MODE: "true",
   };
-  const w = await startWrangler(
+  const w = await startWranglerDev(
     ["--env", "registry", "--port", String(d.port), "--inspector-port", String(d.inspectorPort), "--persist-to", state, ...Object.entries(vars).flatMap(([k, v]) => ["--var", `${k}:${v}`])],
     ROOT,
     `${localUrl(d)}/healthz`,
@@ -259,28 +146,26 @@ async function facilities(url: string, n: number): Promise<string[]> {
 
 function ratios(label: string, ours: Result[], base: Result[]) {
   console.log(`\nratio ${label} (throughput served; p50, p99 latency):`);
-  for (let k = 0; k < base.length; k++) {
-    const b = base[k]!, o = ours[k]!;
-    const name = b.offered === null ? "saturation" : `offered ${b.offered}/s`;
-    console.log(`  ${name.padEnd(18)} ${(o.ok / o.seconds / (b.ok / b.seconds)).toFixed(2)}×   p50 ${(o.p50 / b.p50).toFixed(2)}×   p99 ${(o.p99 / b.p99).toFixed(2)}×`);
-  }
+  for (let k = 0; k < base.length; k++) console.log(ratioLine(base[k]!.offered === null ? "saturation" : `offered ${base[k]!.offered}/s`, ours[k]!, base[k]!));
 }
 
 const bench: Bench = {
   name: "Registry: scan hot path",
   async run() {
-    console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, load average ${loadavg().map((l) => l.toFixed(1)).join(" ")}`);
+    console.log(`machine: ${machine()}`);
     console.log(`offered loads ${LOADS.join(", ")}/s for ${SECONDS} s each, then ${SATURATION_CONCURRENCY} clients back to back for ${SECONDS * 2} s; ${FACILITIES} facilities; TokenLedger shards ${TOKEN_LEDGER_SHARDS}\n`);
     const dir = mkdtempSync(join(tmpdir(), "kipass-registry-bench-"));
     const results: Record<string, Result[]> = {};
+    const plain = (make: (i: number) => Send) => async () => make(0);
     try {
       if (ONLY !== "registry") {
-        const baseline = await startBaseline(dir);
+        const baseline = await startBaselineWorker(dir, "kipass-bench-registry-baseline", BASELINE_WORKER, { PLACE: "Place", LEDGER: "Ledger" }, BASELINE_PORT, "/?f=warm");
         try {
-          results.aSpread = await measure("(a) 1 DO, spread", (i) => send("GET", `${baseline.url}/a?f=${i % FACILITIES}&t=a${i}-${Math.random()}`));
-          results.aHot = await measure("(a) 1 DO, hot", (i) => send("GET", `${baseline.url}/a?f=hot&t=a${i}-${Math.random()}`));
-          results.bSpread = await measure("(b) 2 DOs, spread", (i) => send("GET", `${baseline.url}/b?f=${i % FACILITIES}&t=b${i}-${Math.random()}`));
-          results.bHot = await measure("(b) 2 DOs, hot", (i) => send("GET", `${baseline.url}/b?f=hot&t=b${i}-${Math.random()}`));
+          const at = (path: string, place: (i: number) => string) => plain(() => (i) => send("GET", `${baseline.url}${path}?f=${place(i)}&t=${path}${i}-${Math.random()}`));
+          results.aSpread = await measure("(a) 1 DO, spread", at("/a", (i) => String(i % FACILITIES)));
+          results.aHot = await measure("(a) 1 DO, hot", at("/a", () => "hot"));
+          results.bSpread = await measure("(b) 2 DOs, spread", at("/b", (i) => String(i % FACILITIES)));
+          results.bHot = await measure("(b) 2 DOs, hot", at("/b", () => "hot"));
         } finally {
           await baseline.stop();
         }
@@ -298,11 +183,16 @@ const bench: Bench = {
         const t = performance.now();
         const sessions = await facilities(registry.url, FACILITIES);
         console.log(`(registered ${FACILITIES} facilities in ${((performance.now() - t) / 1000).toFixed(1)} s)`);
-        const scan = async (session: string) => post(`${registry.url}/v1/scan`, { qr: await mint() }, { authorization: `Bearer ${session}` });
-        const sample = await scan(sessions[0]!);
+        const scans =
+          (session: (i: number) => string): Prepare =>
+          async (count) => {
+            const tokens = await Promise.all(Array.from({ length: count }, mint));
+            return (i) => post(`${registry.url}/v1/scan`, { qr: tokens[i % count] }, { authorization: `Bearer ${session(i)}` });
+          };
+        const sample = await (await scans(() => sessions[0]!)(1))(0);
         if (sample.status !== 200) throw new Error(`scan: ${sample.status} ${sample.body}`);
-        results.oursSpread = await measure("registry, spread", (i) => scan(sessions[i % FACILITIES]!));
-        results.oursHot = await measure("registry, hot", () => scan(sessions[0]!));
+        results.oursSpread = await measure("registry, spread", scans((i) => sessions[i % FACILITIES]!));
+        results.oursHot = await measure("registry, hot", scans(() => sessions[0]!));
         console.log(`load average at the end: ${loadavg().map((l) => l.toFixed(1)).join(" ")}`);
       } finally {
         await registry.stop();
