@@ -140,32 +140,22 @@ export function mountAuthorityPing<B extends object>(
 ): void {
   app.use(pingRoute.path, requireSignedRequest(ping.access));
   app.use(auditRoute.path, requireSignedRequest(ping.access));
+  /** The answer to the request in hand: signed by this party, sealed to the authority. */
+  const answer = async (c: { env: B; var: AuthorityAccessVariables }, data: Record<string, unknown>) => ({
+    answer: await sealAnswer({
+      data: { party: ping.identity(c.env).id, ...data },
+      from: ping.identity(c.env).id,
+      signingKey: ping.signingKeys(c.env).current,
+      to: ping.access(c.env).jwks,
+      requestId: c.var.authority.jti,
+      now: c.var.clock.now(),
+    }),
+  });
   app.openapi(auditRoute, async (c) => {
-    const now = c.var.clock.now();
     const { fromSeq, limit } = c.req.valid("json");
-    const entries = await new AuditLog(ping.access(c.env).db).entries(fromSeq, limit);
-    const answer = await sealAnswer({
-      data: { party: ping.identity(c.env).id, entries },
-      from: ping.identity(c.env).id,
-      signingKey: ping.signingKeys(c.env).current,
-      to: ping.access(c.env).jwks,
-      requestId: c.var.authority.jti,
-      now,
-    });
-    return c.json({ answer }, 200);
+    return c.json(await answer(c, { entries: await new AuditLog(ping.access(c.env).db).entries(fromSeq, limit) }), 200);
   });
-  app.openapi(pingRoute, async (c) => {
-    const now = c.var.clock.now();
-    const answer = await sealAnswer({
-      data: { party: ping.identity(c.env).id, receivedAt: now, case: c.var.authority.case },
-      from: ping.identity(c.env).id,
-      signingKey: ping.signingKeys(c.env).current,
-      to: ping.access(c.env).jwks,
-      requestId: c.var.authority.jti,
-      now,
-    });
-    return c.json({ answer }, 200);
-  });
+  app.openapi(pingRoute, async (c) => c.json(await answer(c, { receivedAt: c.var.clock.now(), case: c.var.authority.case }), 200));
 }
 
 /** A plain bilingual landing page; no external assets. */
