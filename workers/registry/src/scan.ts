@@ -4,9 +4,8 @@
  * visit → "인증되었습니다". D1 is not touched; the worker makes one call to
  * the Facility object, which makes the one ledger call.
  */
-import { AppError, parseToken, verifyToken, type ErrorStatus, type TokenErrorCode, type VerifiedToken } from "@kipass/shared";
+import { AppError, credentialHash, parseToken, verifyToken, type ErrorStatus, type TokenErrorCode, type VerifiedToken } from "@kipass/shared";
 import { sessionFacility } from "./auth.js";
-import { credentialHash } from "@kipass/shared";
 import { lookupHash, type RegistryBindings } from "./config.js";
 import { facilityObject } from "./directory/objects.js";
 import type { ScanRefusal } from "./durable/facility.js";
