@@ -23,7 +23,7 @@ export interface Answer {
   body: string;
 }
 
-export function send(method: string, url: string, headers: Record<string, string> = {}, body = ""): Promise<Answer> {
+export function send(method: string, url: string, headers: Record<string, string> = {}, body = "", timeoutMs = 15_000): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const req = httpRequest(url, { method, agent, headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body), ...headers } }, (res) => {
       let text = "";
@@ -32,7 +32,7 @@ export function send(method: string, url: string, headers: Record<string, string
       res.on("end", () => resolve({ status: res.statusCode ?? 0, body: text }));
       res.on("error", reject);
     });
-    req.setTimeout(15_000, () => req.destroy(new Error("timeout after 15 s")));
+    req.setTimeout(timeoutMs, () => req.destroy(new Error(`timeout after ${timeoutMs / 1000} s: ${method} ${url}`)));
     req.on("error", reject);
     req.end(body);
   });

@@ -45,7 +45,9 @@ export function spawnDeployment(d: Deployment, stateDir: string, logFile: string
       "--persist-to", join(stateDir, d.env), "--show-interactive-dev-session=false",
       ...Object.entries(localUrls(d)).flatMap(([k, v]) => ["--var", `${k}:${v}`]),
     ],
-    { cwd: ROOT, env: childEnv, detached: true, stdio: ["ignore", "pipe", "pipe"] },
+    // Parties talk over HTTP only. A dev registry of this stack's own keeps another
+    // stack's wrangler processes (other worktrees, other tests) from restarting ours.
+    { cwd: ROOT, env: { ...childEnv, WRANGLER_REGISTRY_PATH: join(stateDir, "dev-registry", d.env) }, detached: true, stdio: ["ignore", "pipe", "pipe"] },
   );
   child.stdout?.pipe(log);
   child.stderr?.pipe(log);

@@ -12,6 +12,7 @@ import { identity, type RegistryBindings, type RegistryEnv } from "./config.js";
 import { mountAccounts } from "./routes/accounts.js";
 import { mountApprover } from "./routes/approver.js";
 import { mountAuthority } from "./routes/authority.js";
+import { mountBenchSeed } from "./routes/bench-seed.js";
 import { mountCounts } from "./routes/counts.js";
 import { mountFacilities } from "./routes/facilities.js";
 import { mountPhone } from "./routes/phone.js";
@@ -59,5 +60,6 @@ mountApprover(app);
 mountCounts(app);
 mountAuthority(app);
 mountDevOutbox(app);
+mountBenchSeed(app);
 
 export default app satisfies ExportedHandler<Env>;

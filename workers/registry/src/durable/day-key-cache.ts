@@ -28,6 +28,17 @@ export class DayKeyCache {
     return key;
   }
 
+  /** Fills the cache for many days with one call to the vault (each day as `get` would at its `now`). */
+  async prefetch(requests: { day: string; now: number }[]): Promise<void> {
+    const missing = requests.filter((r) => !this.keys.has(r.day));
+    if (missing.length === 0) return;
+    const raws = await this.env.DAY_KEY_VAULT.get(this.env.DAY_KEY_VAULT.idFromName(this.vault())).keysFor(missing);
+    missing.forEach((r, i) => {
+      const raw = raws[i];
+      if (raw) this.keys.set(r.day, aesKey(new Uint8Array(raw)));
+    });
+  }
+
   forgetThrough(day: string): void {
     for (const d of this.keys.keys()) if (d <= day) this.keys.delete(d);
   }
@@ -38,3 +49,10 @@ export class DayKeyCache {
     return this.env.DAY_KEY_VAULT.get(this.env.DAY_KEY_VAULT.idFromName(this.vault())).expire(now);
   }
 }
+
+/** One { day, now } per KST day of time-sorted items: the first moment of each day. */
+export const firstOfEachDay = (sorted: { at: number }[]): { day: string; now: number }[] => {
+  const out = new Map<string, number>();
+  for (const { at } of sorted) if (!out.has(kstDay(at))) out.set(kstDay(at), at);
+  return [...out].map(([day, now]) => ({ day, now }));
+};

@@ -11,7 +11,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { DueWork, addDays, decryptField, encryptField, kstDay, kstDayStart, kstHour, migrateSchema, sqlTag } from "@kipass/shared";
 import type { RegistryBindings } from "../config.js";
-import { DayKeyCache } from "./day-key-cache.js";
+import { DayKeyCache, firstOfEachDay } from "./day-key-cache.js";
 import { RetentionSchedule, deleteDayChunk, sweepDue, type SweepResult } from "./retention.js";
 import { ledgerShard, vaultShard } from "./shards.js";
 
@@ -81,6 +81,15 @@ export interface VisitOfToken {
   device: string;
 }
 
+interface SealedVisit {
+  tokenHash: string;
+  day: string;
+  at: number;
+  device: string;
+  /** The QR as scanned, encrypted under the day key. */
+  token: string;
+}
+
 const visitContext = (facilityId: string, tokenHash: string) => `visit|${facilityId}|${tokenHash}`;
 
 export class Facility extends DurableObject<RegistryBindings> {
@@ -147,24 +156,58 @@ export class Facility extends DurableObject<RegistryBindings> {
 
     const shard = ledgerShard(input.tokenHash);
     const ledger = this.env.TOKEN_LEDGER.get(this.env.TOKEN_LEDGER.idFromName(shard));
-    const day = kstDay(input.now);
     const [claim, key] = await Promise.all([
       ledger.claimToken({ shard, tokenHash: input.tokenHash, facilityId: config.facilityId, now: input.now }),
-      this.keys.get(day, input.now),
+      this.keys.get(kstDay(input.now), input.now),
     ]);
     if (!claim.ok) return claim;
     if (!key) return { ok: false, code: "day_closed" };
-    const token = await encryptField(key, input.qr, visitContext(config.facilityId, input.tokenHash));
+    const visit = await this.seal(config.facilityId, key, { tokenHash: input.tokenHash, qr: input.qr, at: input.now, device: device.account_id });
+    const outcome = this.write(visit);
+    if (!outcome.repeat) await this.retention.ensure(visit.day);
+    return outcome;
+  }
 
-    // Concurrent scans of one token all pass the ledger (same facility): the
-    // first insert wins, the rest are repeats. No await between check and write.
-    const again = this.sql<{ at: number }>`SELECT at FROM visits WHERE token_hash = ${input.tokenHash}`[0];
+  /** A claimed token's visit, the QR encrypted again under its day key (R-R1). */
+  private async seal(facilityId: string, key: CryptoKey, v: { tokenHash: string; qr: string; at: number; device: string }): Promise<SealedVisit> {
+    return { tokenHash: v.tokenHash, day: kstDay(v.at), at: v.at, device: v.device, token: await encryptField(key, v.qr, visitContext(facilityId, v.tokenHash)) };
+  }
+
+  /**
+   * Records a sealed visit and counts it in its hour. Concurrent scans of one
+   * token all pass the ledger (same facility): the first write wins, the rest
+   * are repeats. Synchronous, so the check and the write are atomic.
+   */
+  private write(v: SealedVisit): { ok: true; repeat: boolean; at: number } {
+    const again = this.sql<{ at: number }>`SELECT at FROM visits WHERE token_hash = ${v.tokenHash}`[0];
     if (again) return { ok: true, repeat: true, at: again.at };
-    this.sql`INSERT INTO visits (token_hash, day, at, device, token) VALUES (${input.tokenHash}, ${day}, ${input.now}, ${device.account_id}, ${token})`;
-    this.sql`INSERT INTO hourly (day, hour, visits) VALUES (${day}, ${kstHour(input.now)}, 1)
+    this.sql`INSERT INTO visits (token_hash, day, at, device, token) VALUES (${v.tokenHash}, ${v.day}, ${v.at}, ${v.device}, ${v.token})`;
+    this.sql`INSERT INTO hourly (day, hour, visits) VALUES (${v.day}, ${kstHour(v.at)}, 1)
       ON CONFLICT (day, hour) DO UPDATE SET visits = visits + 1`;
-    await this.retention.ensure(day);
-    return { ok: true, repeat: false, at: input.now };
+    return { ok: true, repeat: false, at: v.at };
+  }
+
+  /**
+   * Benchmark seeding only (routes/bench-seed.ts, DEV_MODE): visits whose
+   * tokens the ledger has already claimed for this facility, sealed and
+   * written by the same code as a scan, so the tables and indexes are what
+   * scans build — written together rather than one commit per visit.
+   */
+  async seedVisits(facilityId: string, visits: { tokenHash: string; qr: string; at: number; device: string }[]): Promise<number> {
+    if (!this.config()) this.configure({ facilityId, status: "active", validFrom: null, validUntil: null });
+    // As scans at those moments would: each day's key is made on its day.
+    const sorted = [...visits].sort((a, b) => a.at - b.at);
+    await this.keys.prefetch(firstOfEachDay(sorted));
+    const sealed = await Promise.all(
+      sorted.map(async (v) => {
+        const key = await this.keys.get(kstDay(v.at), v.at);
+        return key ? this.seal(facilityId, key, v) : null;
+      }),
+    );
+    let recorded = 0;
+    for (const v of sealed) if (v && !this.write(v).repeat) recorded++;
+    for (const day of new Set(sealed.map((v) => v?.day))) if (day) await this.retention.ensure(day);
+    return recorded;
   }
 
   /** R-F8/R-R4: visitors per KST hour of `day` — counts only, never rows. */

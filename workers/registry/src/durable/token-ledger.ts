@@ -10,7 +10,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { DueWork, decryptField, encryptField, kstDay, migrateSchema, sqlTag } from "@kipass/shared";
 import type { RegistryBindings } from "../config.js";
-import { DayKeyCache } from "./day-key-cache.js";
+import { DayKeyCache, firstOfEachDay } from "./day-key-cache.js";
 import { RetentionSchedule, deleteDayChunk, sweepDue, type SweepResult } from "./retention.js";
 import { vaultShard } from "./shards.js";
 
@@ -67,17 +67,44 @@ export class TokenLedger extends DurableObject<RegistryBindings> {
     const day = kstDay(input.now);
     const key = await this.keys.get(day, input.now);
     if (!key) return { ok: false, code: "day_closed" };
-    const sealedFacility = await encryptField(key, input.facilityId, claimContext(input.tokenHash));
-    // No await between the read and the insert: the check-and-claim is atomic in this object.
-    const existing = this.sql<{ day: string; facility: string }>`SELECT day, facility FROM claims WHERE token_hash = ${input.tokenHash}`[0];
+    const claim = { tokenHash: input.tokenHash, day, at: input.now, facility: await encryptField(key, input.facilityId, claimContext(input.tokenHash)) };
+    const existing = this.write(claim);
     if (!existing) {
-      this.sql`INSERT INTO claims (token_hash, day, at, facility) VALUES (${input.tokenHash}, ${day}, ${input.now}, ${sealedFacility})`;
       await this.retention.ensure(day);
       return { ok: true, first: true };
     }
     const existingKey = await this.keys.get(existing.day, input.now);
     const holder = existingKey ? await decryptField(existingKey, existing.facility, claimContext(input.tokenHash)) : null;
     return holder === input.facilityId ? { ok: true, first: false } : { ok: false, code: "token_used" };
+  }
+
+  /** Inserts a sealed claim unless the token is claimed already (then returns that claim). Synchronous: check and claim are atomic. */
+  private write(claim: { tokenHash: string; day: string; at: number; facility: string }): { day: string; facility: string } | null {
+    const existing = this.sql<{ day: string; facility: string }>`SELECT day, facility FROM claims WHERE token_hash = ${claim.tokenHash}`[0];
+    if (!existing) this.sql`INSERT INTO claims (token_hash, day, at, facility) VALUES (${claim.tokenHash}, ${claim.day}, ${claim.at}, ${claim.facility})`;
+    return existing ?? null;
+  }
+
+  /**
+   * Benchmark seeding only (routes/bench-seed.ts, DEV_MODE): first claims as
+   * scans at their moments would make them, sealed and written by the same
+   * code as claimToken — written together rather than one commit per claim.
+   */
+  async seedClaims(shard: string, claims: { tokenHash: string; facilityId: string; at: number }[]): Promise<number> {
+    this.remember(shard);
+    const sorted = [...claims].sort((a, b) => a.at - b.at);
+    await this.keys.prefetch(firstOfEachDay(sorted));
+    const sealed = await Promise.all(
+      sorted.map(async (c) => {
+        const day = kstDay(c.at);
+        const key = await this.keys.get(day, c.at);
+        return key ? { tokenHash: c.tokenHash, day, at: c.at, facility: await encryptField(key, c.facilityId, claimContext(c.tokenHash)) } : null;
+      }),
+    );
+    let first = 0;
+    for (const c of sealed) if (c && !this.write(c)) first++;
+    for (const day of new Set(sealed.map((c) => c?.day))) if (day) await this.retention.ensure(day);
+    return first;
   }
 
   /** Authority (tracing step 2): where and when these tokens were claimed. Unknown or expired ones are left out. */
