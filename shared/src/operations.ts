@@ -88,6 +88,11 @@ export function operatingMode(db: SqlDatabase): Promise<OperatingMode> {
 export const collectionEnded = () =>
   new AppError(410, "collection_ended", "전자출입명부 운영이 종료되어 기록을 받지 않습니다 / KI-Pass has been shut down: no records are collected");
 
+/** After shutdown nothing personal is taken in at all (issuer enrolments too); before it, at any level, this passes. */
+export async function assertNotShutDown(db: SqlDatabase): Promise<void> {
+  if ((await operatingMode(db)).shutDownAt !== null) throw collectionEnded();
+}
+
 /** The gate on the scan and token paths (R-O3): cached, so no D1 query per request. */
 export async function assertCollecting(db: SqlDatabase): Promise<void> {
   const mode = await operatingMode(db);
