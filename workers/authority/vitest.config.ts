@@ -13,6 +13,7 @@ export default workerProject({
   bindings: {
     BOOTSTRAP_TOKEN: "test-bootstrap-token-0123456789",
     DATA_KEY: "ptGccV4f8060AkKT0tlRttnzzCspFSYtRYmKlVeyjaI",
+    OPERATOR_TOKEN: "test-operator-token-0123456789",
     PARTIES: JSON.stringify(["naver", "kakao", "registry"].map((id) => ({ id, kind: id === "registry" ? "registry" : "issuer", url: `https://${id}.party.test` }))),
   },
   outbound: world.handle,
