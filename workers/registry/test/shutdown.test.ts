@@ -21,9 +21,9 @@ async function shutdown(): Promise<{ calls: number; receipt: ReceiptFile }> {
 }
 
 /** Every row of every table in every object of a namespace (schema version aside). */
-async function sqliteRows(binding: "FACILITY" | "TOKEN_LEDGER"): Promise<unknown[]> {
+async function sqliteRows(binding: "FACILITY" | "TOKEN_LEDGER"): Promise<[string, unknown][]> {
   const ns = env[binding] as unknown as DurableObjectNamespace;
-  const rows: unknown[] = [];
+  const rows: [string, unknown][] = [];
   for (const id of await listDurableObjectIds(ns)) {
     await runInDurableObject(ns.get(id), (_, state) => {
       const tables = state.storage.sql.exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '_cf_%' AND name NOT LIKE 'sqlite_%' AND name <> '_schema'").toArray();
