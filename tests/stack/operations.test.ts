@@ -4,23 +4,22 @@
 // shutdown` destroys the visits and day keys and writes a receipt that
 // `npm run verify-receipt` accepts against the JWKS the registry serves, and
 // refuses once one count is changed.
-import type { ChildProcess } from "node:child_process";
 import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { childEnv, migrate, spawnDeployment, stopDeployment, tail, waitHealthy } from "../../scripts/deployment-process.js";
-import { ROOT, ensureDevVars, readDevVars } from "../../scripts/dev-vars.js";
+import { childEnv } from "../../scripts/deployment-process.js";
+import { ROOT, readDevVars } from "../../scripts/dev-vars.js";
 import { deployment, localUrl } from "../../scripts/deployments.js";
 import { setAlertLevel } from "../../scripts/operator.js";
 import { login, registerFacility, scanQr, validBusinessNumber } from "../../scripts/people.js";
 import { SEALED_BYTES, importPartyKey, mintToken, parseKeyRing, randomBytes, type ReceiptFile } from "../../shared/src/index.js";
+import { startParties, type Parties } from "./run-parties.js";
 
 const run = promisify(execFile);
 const registry = localUrl(deployment("registry"));
-const parties = [deployment("naver"), deployment("registry")];
 
 async function naverQr(): Promise<string> {
   const ring = parseKeyRing(readDevVars("naver").SIGNING_KEYS, "naver SIGNING_KEYS");
@@ -39,20 +38,14 @@ async function npmRun(script: string, ...args: string[]): Promise<{ code: number
 }
 
 describe("operator commands over HTTP", () => {
-  const children: ChildProcess[] = [];
-  let dir = "";
+  let parties: Parties | undefined;
+  const dir = mkdtempSync(join(tmpdir(), "kipass-receipts-"));
   beforeAll(async () => {
-    await ensureDevVars();
-    dir = mkdtempSync(join(tmpdir(), "kipass-operations-stack-"));
-    await Promise.all(parties.map((d) => migrate(d, dir)));
-    for (const d of parties) children.push(spawnDeployment(d, dir, join(dir, `${d.env}.log`)));
-    await waitHealthy(parties, 170_000).catch((err: unknown) => {
-      throw new Error(`${String(err)}\n${parties.map((d) => tail(join(dir, `${d.env}.log`), 30)).join("\n")}`);
-    });
+    parties = await startParties(170_000, ["naver", "registry"]);
   });
   afterAll(async () => {
-    await Promise.all(children.map(stopDeployment));
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await parties?.stopAll();
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it("suspends scanning at 주의, then shuts down with a receipt that verifies against the served JWKS", async () => {
