@@ -39,10 +39,12 @@ export async function shutdownParty(party: Party, progress: (phase: string | nul
       done: boolean;
       phase: string | null;
       destroyed: Record<string, number>;
+      waitMs?: number;
       receipt?: unknown;
     };
     if (step.done) return receiptFileSchema.parse(step.receipt);
     progress(step.phase, step.destroyed);
+    if (step.waitMs) await new Promise((r) => setTimeout(r, step.waitMs));
   }
   throw new Error("shutdown did not finish");
 }

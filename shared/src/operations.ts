@@ -16,6 +16,7 @@
  * - Every change is appended to the party's audit chain (the hash-chained
  *   `authority_audit` log, investigator "operator"), next to authority access.
  * - Shutdown (the legal basis ended on 2022-02-19): one operator command
+ *   sets the terminal mode, waits MODE_CACHE_MS for every isolate to see it,
  *   destroys every record and day key in chunks (POST again until `done`),
  *   then answers a destruction receipt signed with the party's key
  *   (receipt.ts). Each party names its phases; this file runs them.
@@ -170,6 +171,8 @@ const shutdownOut = z
     done: z.boolean(),
     phase: z.string().nullable(),
     destroyed: z.record(z.string(), z.number().int()),
+    /** Call again after this long: collection is still stopping in other isolates. */
+    waitMs: z.number().int().optional(),
     receipt: receiptFileSchema.optional(),
   })
   .openapi("ShutdownProgress");
@@ -264,6 +267,10 @@ export function mountOperations<E extends HonoEnv & { Bindings: OperationsBindin
     }
     const destroyed = JSON.parse(row.destroyed) as Record<string, number>;
     if (row.receipt) return c.json({ done: true, phase: null, destroyed, receipt: JSON.parse(row.receipt) as ReceiptFile }, 200);
+    // Nothing is destroyed until every isolate has dropped its cached mode, so no
+    // scan or token accepted on a stale "collecting" can land after its object was emptied.
+    const settling = row.started_at + MODE_CACHE_MS - now;
+    if (settling > 0) return c.json({ done: false, phase: ops.shutdown[0]?.name ?? null, destroyed, waitMs: settling }, 200);
 
     const phase = ops.shutdown[row.phase];
     let next = { phase: row.phase, cursor: row.cursor };

@@ -4,7 +4,8 @@
 // refused afterwards. Non-operators cannot start it.
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { SHUTDOWN_CONFIRMATION, parseJwks, verifyReceipt, type ReceiptFile } from "@kipass/shared";
+import { DEV_NOW_HEADER, MODE_CACHE_MS, SHUTDOWN_CONFIRMATION, parseJwks, verifyReceipt, type ReceiptFile } from "@kipass/shared";
+import { exports } from "cloudflare:workers";
 import { T0 } from "./fake-parties.js";
 import { call, freshSupervisor } from "./helpers.js";
 
@@ -22,9 +23,19 @@ describe("shutdown with verified destruction (R-O4)", () => {
 
     expect((await call("/operations/v1/shutdown", { body: { confirm: SHUTDOWN_CONFIRMATION }, token })).body.error?.code).toBe("not_operator");
     expect((await call("/operations/v1/shutdown", { body: { confirm: "yes" }, auth: OPERATOR })).status).toBe(400);
-    const done = await call("/operations/v1/shutdown", { body: { confirm: SHUTDOWN_CONFIRMATION }, auth: OPERATOR });
-    expect(done.body).toMatchObject({ done: true });
-    const receipt = done.body.receipt as ReceiptFile;
+    const first = await call("/operations/v1/shutdown", { body: { confirm: SHUTDOWN_CONFIRMATION }, auth: OPERATOR });
+    expect(first.body).toMatchObject({ done: false, waitMs: expect.any(Number) });
+    // After the mode cache has expired everywhere (the dev clock stands in for waiting): one call does it.
+    const res = await exports.default.fetch(
+      new Request("https://authority.test/operations/v1/shutdown", {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: OPERATOR, [DEV_NOW_HEADER]: String(Date.now() + MODE_CACHE_MS + 1000) },
+        body: JSON.stringify({ confirm: SHUTDOWN_CONFIRMATION }),
+      }),
+    );
+    const done = (await res.json()) as { done: boolean; receipt: ReceiptFile };
+    expect(done).toMatchObject({ done: true });
+    const receipt = done.receipt;
 
     expect(await count()).toBe(0);
     const jwks = parseJwks((await call("/.well-known/jwks.json")).body)!;

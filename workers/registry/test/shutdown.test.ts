@@ -5,16 +5,24 @@
 import { listDurableObjectIds, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { SHUTDOWN_CONFIRMATION, parseJwks, verifyReceipt, type ReceiptFile } from "../../../shared/src/index.js";
+import { DEV_NOW_HEADER, MODE_CACHE_MS, SHUTDOWN_CONFIRMATION, parseJwks, verifyReceipt, type ReceiptFile } from "../../../shared/src/index.js";
 import { DAY_KEY_VAULT_SHARDS, TOKEN_LEDGER_SHARDS } from "../src/durable/shards.js";
 import { BASE, activeFacility, call, errorCode, json, mintQr, scan, send, testEnv } from "./helpers.js";
 
-type Progress = { done: boolean; phase: string | null; destroyed: Record<string, number>; receipt?: ReceiptFile };
+type Progress = { done: boolean; phase: string | null; destroyed: Record<string, number>; waitMs?: number; receipt?: ReceiptFile };
 
-/** What the operator command does: POST until done. */
+/** One shutdown call at `now` (the dev clock header stands in for waiting out the mode cache). */
+const shutdownCall = async (now?: number) => {
+  const headers: Record<string, string> = { "content-type": "application/json", authorization: `Bearer ${testEnv.OPERATOR_TOKEN}` };
+  if (now !== undefined) headers[DEV_NOW_HEADER] = String(now);
+  return json<Progress>(await send(new Request(`${BASE}/operations/v1/shutdown`, { method: "POST", headers, body: JSON.stringify({ confirm: SHUTDOWN_CONFIRMATION }) })), 200);
+};
+
+/** What the operator command does: POST until done (here with the clock past the wait). */
 async function shutdown(): Promise<{ calls: number; receipt: ReceiptFile }> {
+  const later = Date.now() + MODE_CACHE_MS + 1000;
   for (let calls = 1; calls <= 50; calls++) {
-    const p = await json<Progress>(await call("POST", "/operations/v1/shutdown", { confirm: SHUTDOWN_CONFIRMATION }, testEnv.OPERATOR_TOKEN), 200);
+    const p = await shutdownCall(later);
     if (p.done) return { calls, receipt: p.receipt! };
   }
   throw new Error("shutdown did not finish");
@@ -48,6 +56,13 @@ describe("shutdown with verified destruction (R-O4)", () => {
     for (const session of [a.session, a.session, b.session]) await json(await scan(session, (await mintQr()).qr), 200);
     expect((await sqliteRows("FACILITY")).some(([table]) => table === "visits")).toBe(true);
     expect((await vaultEntries()).some((k) => k.startsWith("daykey:"))).toBe(true);
+
+    // The first call stops collection and destroys nothing until every isolate has seen it.
+    const first = await shutdownCall();
+    expect(first).toMatchObject({ done: false, destroyed: {}, waitMs: expect.any(Number) });
+    expect(first.waitMs).toBeGreaterThan(MODE_CACHE_MS - 2000);
+    expect(await errorCode(await scan(b.session, (await mintQr()).qr))).toEqual({ status: 410, code: "collection_ended" });
+    expect((await sqliteRows("FACILITY")).some(([table]) => table === "visits")).toBe(true);
 
     const { calls, receipt } = await shutdown();
     expect(calls).toBeGreaterThan(2); // chunked: vaults, two ledger chunks, facilities
