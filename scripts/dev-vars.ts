@@ -15,9 +15,9 @@ import { DEPLOYMENTS, ISSUERS, deployment, localUrl, type Deployment, type Kind 
  * a new one appears here. In production: `wrangler secret put <NAME> --env <env>`.
  */
 export const RANDOM_SECRETS: Record<Kind, readonly string[]> = {
-  issuer: ["FIELD_KEY", "LOOKUP_KEY"],
-  registry: ["FIELD_KEY", "LOOKUP_KEY", "ADMIN_TOKEN"],
-  authority: ["BOOTSTRAP_TOKEN", "DATA_KEY"],
+  issuer: ["FIELD_KEY", "LOOKUP_KEY", "OPERATOR_TOKEN"],
+  registry: ["FIELD_KEY", "LOOKUP_KEY", "ADMIN_TOKEN", "OPERATOR_TOKEN"],
+  authority: ["BOOTSTRAP_TOKEN", "DATA_KEY", "OPERATOR_TOKEN"],
   "scanner-ui": [],
 };
 

@@ -27,6 +27,8 @@ export interface KvStorage {
 
 const PREFIX = "daykey:";
 const SHREDDED_THROUGH = "shredded-through";
+/** Later than any KST day: "shredded through" this means no day has a key any more. */
+const LAST_DAY = "9999-12-31";
 
 /** The last day whose records are gone on `today`: today − 28. */
 export const lastExpiredDay = (today: string): string => addDays(today, -RETENTION_DAYS);
@@ -86,6 +88,18 @@ export class DayKeys {
     }
     for (const d of [...this.cache.keys()]) if (d <= day) this.cache.delete(d);
     return shredded;
+  }
+
+  /**
+   * Shutdown (R-O4): deletes every key and marks every day shredded, so no
+   * key is ever created again here; returns the days destroyed.
+   */
+  async destroyAll(): Promise<string[]> {
+    await this.storage.put(SHREDDED_THROUGH, LAST_DAY);
+    const days = await this.liveDays();
+    for (const d of days) await this.storage.delete(PREFIX + d);
+    this.cache.clear();
+    return days;
   }
 
   /** Days that still have a key (for audits and tests). */

@@ -89,3 +89,20 @@ export class DueWork {
     return next;
   }
 }
+
+/**
+ * Shutdown (R-O4): deletes every row of every table but the schema version,
+ * so the object stays usable (empty) and its constructor's migrations still
+ * match. Returns rows deleted per table. The alarm is the caller's to delete.
+ */
+export function wipeTables(sql: DoSql): Record<string, number> {
+  const tables = sql
+    .exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%' AND name <> '_schema'")
+    .toArray();
+  const deleted: Record<string, number> = {};
+  for (const { name } of tables) {
+    deleted[name] = sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM "${name}"`).toArray()[0]?.n ?? 0;
+    sql.exec(`DELETE FROM "${name}"`);
+  }
+  return deleted;
+}

@@ -18,3 +18,5 @@ export * from "./day-keys.js";
 export * from "./do-storage.js";
 export * from "./industry.js";
 export * from "./party-config.js";
+export * from "./operations.js";
+export * from "./receipt.js";

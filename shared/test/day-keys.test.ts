@@ -19,6 +19,19 @@ class MemoryKv implements KvStorage {
 }
 
 describe("day keys", () => {
+  it("shutdown destroys every key and never creates one again (R-O4)", async () => {
+    const kv = new MemoryKv();
+    const keys = new DayKeys(kv);
+    await keys.keyFor("2026-11-01");
+    await keys.keyFor("2026-11-02");
+    expect(await keys.destroyAll()).toEqual(["2026-11-01", "2026-11-02"]);
+    expect([...kv.data.keys()].filter((k) => k.startsWith("daykey:"))).toEqual([]);
+    expect(await keys.keyFor("2026-11-02")).toBeNull();
+    expect(await new DayKeys(kv).keyFor("2099-01-01", true)).toBeNull();
+    expect(await keys.shredThrough("2026-12-01")).toEqual([]);
+    expect(await new DayKeys(kv).rawKeyFor("2099-01-01")).toBeNull();
+  });
+
   it("keeps one key per day, surviving a new instance over the same storage", async () => {
     const kv = new MemoryKv();
     const sealed = await encryptField((await new DayKeys(kv).keyFor("2026-11-01"))!, "KP1:TOKEN", "visit");

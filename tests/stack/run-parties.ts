@@ -20,10 +20,12 @@ export interface Parties {
   stateDir(env: string): string;
 }
 
-export async function startParties(timeoutMs = 170_000): Promise<Parties> {
+/** Starts every deployment, or only `envs` (a lean test needs two, not six). */
+export async function startParties(timeoutMs = 170_000, envs: readonly string[] = DEPLOYMENTS.map((d) => d.env)): Promise<Parties> {
+  const chosen = envs.map(deployment);
   await ensureDevVars();
   const dir = mkdtempSync(join(tmpdir(), "kipass-parties-"));
-  await Promise.all(DEPLOYMENTS.map((d) => migrate(d, dir)));
+  await Promise.all(chosen.map((d) => migrate(d, dir)));
   const running = new Map<string, ChildProcess>();
   const logOf = (env: string) => join(dir, `${env}.log`);
   const start = async (env: string) => {
@@ -34,12 +36,12 @@ export async function startParties(timeoutMs = 170_000): Promise<Parties> {
       throw new Error(`${env}: ${String(err)}\n${tail(logOf(env), 40)}`);
     });
   };
-  for (const d of DEPLOYMENTS) running.set(d.env, spawnDeployment(d, dir, logOf(d.env)));
+  for (const d of chosen) running.set(d.env, spawnDeployment(d, dir, logOf(d.env)));
   try {
-    await waitHealthy(DEPLOYMENTS, timeoutMs);
+    await waitHealthy(chosen, timeoutMs);
   } catch (err) {
     await Promise.all([...running.values()].map(stopDeployment));
-    throw new Error(`${String(err)}\n${DEPLOYMENTS.map((d) => `--- ${d.env}\n${tail(logOf(d.env))}`).join("\n")}`);
+    throw new Error(`${String(err)}\n${chosen.map((d) => `--- ${d.env}\n${tail(logOf(d.env))}`).join("\n")}`);
   }
   return {
     stop: async (env) => {

@@ -13,6 +13,8 @@ export default workerProject({
   bindings: {
     BOOTSTRAP_TOKEN: "test-bootstrap-token-0123456789",
     DATA_KEY: "ptGccV4f8060AkKT0tlRttnzzCspFSYtRYmKlVeyjaI",
+    OPERATOR_TOKEN: "test-operator-token-0123456789",
+    DEV_MODE: "true", // as on the local stack: the dev clock header lets the shutdown test skip the mode-cache wait
     PARTIES: JSON.stringify(["naver", "kakao", "registry"].map((id) => ({ id, kind: id === "registry" ? "registry" : "issuer", url: `https://${id}.party.test` }))),
   },
   outbound: world.handle,

@@ -8,5 +8,5 @@ export default workerProject({
   name: "issuer",
   env: "naver",
   migrations: "workers/issuer/migrations",
-  bindings: { FIELD_KEY: secret(), LOOKUP_KEY: secret(), DEV_MODE: "true" },
+  bindings: { FIELD_KEY: secret(), LOOKUP_KEY: secret(), OPERATOR_TOKEN: secret(), DEV_MODE: "true" },
 });

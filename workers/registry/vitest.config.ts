@@ -20,6 +20,7 @@ export default workerProject({
     FIELD_KEY: secret(),
     LOOKUP_KEY: secret(),
     ADMIN_TOKEN: secret(),
+    OPERATOR_TOKEN: secret(),
     DEV_MODE: "true",
     TEST_ISSUER_KEYS: JSON.stringify({ naver, passBefore, passNow }),
   },

@@ -4,9 +4,10 @@
  * answers into a contact list (R-A1..R-A5). Investigators sign in; every
  * action is attributed to a person and a case and appended to the audit chain.
  */
-import { createApp, mountPartyBasics, signingKeys } from "@kipass/shared";
+import { createApp, mountOperations, mountPartyBasics, signingKeys } from "@kipass/shared";
 import type { AuthorityEnv } from "./context.js";
 import { encryptionKeys } from "./keys.js";
+import { authorityOperations } from "./operations.js";
 import { investigatorPage } from "./page.js";
 import { mountCaseAudit, mountCaseRoutes } from "./routes/cases.js";
 import { mountPartyRoutes } from "./routes/parties.js";
@@ -28,5 +29,6 @@ mountCaseRoutes(app);
 mountCaseAudit(app);
 mountPartyRoutes(app);
 mountTraceRoutes(app);
+mountOperations(app, authorityOperations);
 
 export default app satisfies ExportedHandler<Env>;

@@ -10,8 +10,9 @@
  *   tokens/user-tokens.ts   DO per user: nonce, rate limit, 28-day token log
  *   tokens/day-key-vault.ts KV DO: day keys that seal handles, destroyed at day + 28
  */
-import { createApp, mountAuthorityPing, mountDevOutbox, mountPartyBasics, pinnedAuthorityJwks, signingKeys } from "@kipass/shared";
+import { createApp, mountAuthorityPing, mountDevOutbox, mountOperations, mountPartyBasics, pinnedAuthorityJwks, signingKeys } from "@kipass/shared";
 import { identity, type IssuerEnv } from "./config.js";
+import { issuerOperations } from "./operations.js";
 import { mountAuthorityApi } from "./routes/authority.js";
 import { mountWalletApi } from "./routes/wallet-api.js";
 import { mountWalletPage } from "./routes/wallet-page.js";
@@ -39,5 +40,6 @@ mountAuthorityPing(app, {
   access: (env) => ({ audience: env.PARTY_ID, jwks: pinnedAuthorityJwks(env.AUTHORITY_JWKS), db: env.DB }),
 });
 mountAuthorityApi(app);
+mountOperations(app, issuerOperations);
 
 export default app satisfies ExportedHandler<Env>;

@@ -11,9 +11,10 @@ export { devMode, devOutbox, fieldKey, lookupHash, smsProvider } from "@kipass/s
  * Env plus the secrets (`npm run keys` writes them locally; `wrangler secret
  * put` in production): FIELD_KEY (AES, facility contact fields), LOOKUP_KEY
  * (HMAC: token ids, phones, outbox), ADMIN_TOKEN (creates approver accounts),
+ * OPERATOR_TOKEN (alert level and shutdown, shared/src/operations.ts),
  * SMS_API_KEY (production SMS gateway only).
  */
-export type RegistryBindings = Env & PartySecrets & { ADMIN_TOKEN?: string; UI_ORIGINS?: string };
+export type RegistryBindings = Env & PartySecrets & { ADMIN_TOKEN?: string; OPERATOR_TOKEN?: string; UI_ORIGINS?: string };
 export type RegistryEnv = { Bindings: RegistryBindings; Variables: AuthorityAccessVariables };
 
 export const identity = (env: RegistryBindings) => ({ id: env.PARTY_ID, name: env.PARTY_NAME });

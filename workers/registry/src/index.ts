@@ -7,7 +7,7 @@
  *   durable/    Facility, TokenLedger, DayKeyVault and the retention sweep
  *   directory/  D1 directory helpers (facilities, accounts)
  */
-import { allowBrowserOrigins, createApp, landingPage, mountAuthorityPing, mountDevOutbox, mountPartyBasics, pinnedAuthorityJwks, signingKeys } from "@kipass/shared";
+import { allowBrowserOrigins, createApp, landingPage, mountAuthorityPing, mountDevOutbox, mountOperations, mountPartyBasics, pinnedAuthorityJwks, signingKeys } from "@kipass/shared";
 import { identity, type RegistryBindings, type RegistryEnv } from "./config.js";
 import { mountAccounts } from "./routes/accounts.js";
 import { mountApprover } from "./routes/approver.js";
@@ -17,6 +17,7 @@ import { mountCounts } from "./routes/counts.js";
 import { mountFacilities } from "./routes/facilities.js";
 import { mountPhone } from "./routes/phone.js";
 import { mountScan } from "./routes/scan.js";
+import { registryOperations } from "./operations.js";
 import { issuerKeys } from "./trust.js";
 
 export { DayKeyVault } from "./durable/day-key-vault.js";
@@ -61,5 +62,6 @@ mountCounts(app);
 mountAuthority(app);
 mountDevOutbox(app);
 mountBenchSeed(app);
+mountOperations(app, registryOperations);
 
 export default app satisfies ExportedHandler<Env>;

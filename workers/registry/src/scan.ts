@@ -1,10 +1,11 @@
 /**
  * The scan hot path (architecture.md): device session → token verification
  * against the issuer trust list → TokenLedger claim → Facility records the
- * visit → "인증되었습니다". D1 is not touched; the worker makes one call to
+ * visit → "인증되었습니다". D1 is not touched (the alert level is cached in
+ * the isolate, shared/src/operations.ts); the worker makes one call to
  * the Facility object, which makes the one ledger call.
  */
-import { AppError, credentialHash, parseToken, verifyToken, type ErrorStatus, type TokenErrorCode, type VerifiedToken } from "@kipass/shared";
+import { AppError, assertCollecting, credentialHash, parseToken, verifyToken, type ErrorStatus, type TokenErrorCode, type VerifiedToken } from "@kipass/shared";
 import { sessionFacility } from "./auth.js";
 import { lookupHash, type RegistryBindings } from "./config.js";
 import { facilityObject } from "./directory/objects.js";
@@ -60,6 +61,7 @@ export interface ScanAnswer {
 }
 
 export async function scan(env: RegistryBindings, session: string, qr: string, now: number): Promise<ScanAnswer> {
+  await assertCollecting(env.DB); // R-O3; cached in the isolate, no D1 query per scan
   const facilityId = sessionFacility(session);
   if (!facilityId) throw refuse(SCAN_REFUSALS, "session_invalid");
   const token = await verifyScannedToken(env, qr, now);

@@ -11,6 +11,7 @@ export const testEnv = env as typeof env & {
   TEST_AUTHORITY_SIGNING: string;
   TEST_AUTHORITY_ENCRYPTION: string;
   ADMIN_TOKEN: string;
+  OPERATOR_TOKEN: string;
 };
 
 export const send = (req: Request) => exports.default.fetch(req);

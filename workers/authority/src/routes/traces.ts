@@ -5,7 +5,7 @@
  * named investigator, for contact tracing only (R-A3).
  */
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
-import { AppError, DAY, MINUTE, errorResponses, normalizeMobile } from "@kipass/shared";
+import { AppError, DAY, MINUTE, assertNotShutDown, errorResponses, normalizeMobile } from "@kipass/shared";
 import { audit, requireInvestigator, type AuthorityEnv } from "../context.js";
 import { toCsv } from "../csv.js";
 import { DEFAULT_MARGINS } from "../trace/exposure.js";
@@ -76,7 +76,7 @@ const runRoute = createRoute({
   security: bearer,
   summary: "Run a trace from a phone (R-A2) or from a facility and a window",
   request: { params: z.object({ caseId }), body: { required: true, content: { "application/json": { schema: traceIn } } } },
-  responses: { 201: { description: "The trace; status incomplete names each party that failed", ...traceJson }, ...errorResponses(400, 401, 404) },
+  responses: { 201: { description: "The trace; status incomplete names each party that failed", ...traceJson }, ...errorResponses(400, 401, 404, 410) },
 });
 const getRoute = createRoute({
   method: "get",
@@ -141,6 +141,7 @@ export function mountTraceRoutes(app: OpenAPIHono<AuthorityEnv>): void {
   app.openapi(runRoute, async (c) => {
     const { caseId: id } = c.req.valid("param");
     const now = c.var.clock.now();
+    await assertNotShutDown(c.env.DB); // R-O4: after shutdown no trace results are stored again
     const open = await c.env.DB.prepare("SELECT id FROM cases WHERE id = ?").bind(id).first();
     if (!open) throw new AppError(404, "case_not_found", `open the case "${id}" first`);
     const query = toQuery(c.req.valid("json"));

@@ -4,7 +4,7 @@
  * takes or stores a facility id: the issuer never learns where a QR is used.
  */
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
-import { AppError, errorResponses, normalizeMobile } from "@kipass/shared";
+import { AppError, assertCollecting, assertNotShutDown, errorResponses, normalizeMobile } from "@kipass/shared";
 import { autoRegenerations, identity, smsProvider, type IssuerEnv } from "../config.js";
 import { CONSENT_TEXTS, CONSENT_VERSION } from "../identity/consent.js";
 import { authenticateDevice, issueDevice, revokeAllDevices, revokeDevice, routeCredential } from "../identity/devices.js";
@@ -41,7 +41,7 @@ const verificationRoute = createRoute({
   path: "/api/v1/verifications",
   summary: "Send a 6-digit code by SMS (valid 3 minutes, 5 tries; one new code per 30 s)",
   request: { body: json(verificationIn) },
-  responses: { 201: answer("Code sent", verificationOut), ...errorResponses(400, 429, 502, 503) },
+  responses: { 201: answer("Code sent", verificationOut), ...errorResponses(400, 410, 429, 502, 503) },
 });
 
 const enrolRoute = createRoute({
@@ -74,7 +74,7 @@ const tokenRoute = createRoute({
   path: "/api/v1/tokens",
   summary: "A one-time QR token valid 15 s, with its SVG (R-U4). At least 2 s apart, at most 60 an hour.",
   security: bearer,
-  responses: { 201: answer("Token", tokenOut), ...errorResponses(401, 403, 429) },
+  responses: { 201: answer("Token", tokenOut), ...errorResponses(401, 403, 410, 429) },
 });
 
 const revokeRoute = createRoute({
@@ -102,12 +102,14 @@ export function mountWalletApi(app: OpenAPIHono<IssuerEnv>): void {
 
   app.openapi(verificationRoute, async (c) => {
     const now = c.var.clock.now();
+    await assertNotShutDown(c.env.DB);
     const started = await startVerification(c.env, smsProvider(c.env, () => now), mobile(c.req.valid("json").phone), now);
     return c.json(started, 201);
   });
 
   app.openapi(enrolRoute, async (c) => {
     const now = c.var.clock.now();
+    await assertNotShutDown(c.env.DB);
     const body = c.req.valid("json");
     if (!isBirthDate(body.birthDate, now)) throw new AppError(400, "invalid_request", "body.birthDate: must be a real date YYYY-MM-DD, not in the future");
     const phone = mobile(body.phone);
@@ -134,6 +136,7 @@ export function mountWalletApi(app: OpenAPIHono<IssuerEnv>): void {
 
   app.openapi(tokenRoute, async (c) => {
     const now = c.var.clock.now();
+    await assertCollecting(c.env.DB); // R-O3; cached in the isolate, no D1 query per token
     // Hot path: one call to the user's object, which checks the credential, the guardian rule and the rate limit.
     const { userRef, credentialHash } = await routeCredential(c.env, c.req.header("authorization"));
     const minted = await userTokensOf(c.env, userRef).mintWithCredential(credentialHash, now);

@@ -242,7 +242,8 @@ async function newQr() {
     clearInterval(timer); timer = setInterval(tick, 200); tick();
   } catch (e) {
     if (e.status === 401) { localStorage.removeItem(key); clearInterval(timer); return show("consent"); }
-    if (e.status === 403) return show("guardian");
+    // Other 403s (collection_suspended at alert level 관심/주의, R-O3) show their message below.
+    if (e.code === "guardian_consent_required") return show("guardian");
     if (e.status === 429) { say(t("tooFast")); $("regenerate").hidden = false; return; }
     if (e.status === undefined) return offline();
     say(e.message); $("regenerate").hidden = false;

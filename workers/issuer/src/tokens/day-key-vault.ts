@@ -23,8 +23,9 @@ import {
   type Bytes,
 } from "@kipass/shared";
 
-/** The one vault of this issuer. */
-export const vaultOf = (env: Env) => env.DAY_KEYS.get(env.DAY_KEYS.idFromName("day-keys"));
+/** The one vault of this issuer (its name is also the key-id prefix on a destruction receipt). */
+export const VAULT_NAME = "day-keys";
+export const vaultOf = (env: Env) => env.DAY_KEYS.get(env.DAY_KEYS.idFromName(VAULT_NAME));
 
 export const logContext = (issuer: string, day: string) => `token-log ${issuer} ${day}`;
 
@@ -64,6 +65,13 @@ export class DayKeyVault extends DurableObject<Env> {
         return key ? decryptField(key, entry, logContext(issuer, day)) : null;
       }),
     );
+  }
+
+  /** Shutdown (R-O4): destroys every key and never creates one again; returns the days destroyed. */
+  async destroyAll(): Promise<string[]> {
+    const days = await this.keys.destroyAll();
+    await this.ctx.storage.deleteAlarm();
+    return days;
   }
 
   /** Days that still have a key (audits, tests). */

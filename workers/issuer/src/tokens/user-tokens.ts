@@ -29,6 +29,7 @@ import {
   signingKeys,
   sqlTag,
   tokenId,
+  wipeTables,
   type MintedToken,
 } from "@kipass/shared";
 import { fromHex } from "../user-ref.js";
@@ -165,6 +166,16 @@ export class UserTokens extends DurableObject<Env> {
   /** Days that still have log rows (tests, audits). */
   logDays(): string[] {
     return this.sql<{ day: string }>`SELECT DISTINCT day FROM issued ORDER BY day`.map((r) => r.day);
+  }
+
+  /** Shutdown (R-O4): the token log, credentials, nonce and due work are deleted; nothing stays in memory. */
+  async destroyRecords(): Promise<Record<string, number>> {
+    const deleted = wipeTables(this.ctx.storage.sql);
+    await this.ctx.storage.deleteAlarm();
+    this.todays = null;
+    this.recent = null;
+    this.scheduledDay = null;
+    return deleted;
   }
 
   override async alarm(): Promise<void> {

@@ -39,6 +39,11 @@ export class DayKeyCache {
     });
   }
 
+  /** Shutdown: nothing cached outlives the vault. */
+  forgetAll(): void {
+    this.keys.clear();
+  }
+
   forgetThrough(day: string): void {
     for (const d of this.keys.keys()) if (d <= day) this.keys.delete(d);
   }

@@ -61,6 +61,13 @@ export class DayKeyVault extends DurableObject<RegistryBindings> {
     return shredded;
   }
 
+  /** Shutdown (R-O4): destroys every key and never creates one again; returns the days destroyed. */
+  async destroyAll(): Promise<string[]> {
+    const days = await this.keys.destroyAll();
+    await this.ctx.storage.deleteAlarm();
+    return days;
+  }
+
   /** Days that still have a key (audits and tests). */
   liveDays(): Promise<string[]> {
     return this.keys.liveDays();

@@ -9,7 +9,7 @@
  * counter bumped (R-R4). Idempotent by token hash.
  */
 import { DurableObject } from "cloudflare:workers";
-import { DueWork, addDays, decryptField, encryptField, kstDay, kstDayStart, kstHour, migrateSchema, sqlTag } from "@kipass/shared";
+import { DueWork, addDays, decryptField, encryptField, kstDay, kstDayStart, kstHour, migrateSchema, sqlTag, wipeTables } from "@kipass/shared";
 import type { RegistryBindings } from "../config.js";
 import { DayKeyCache, firstOfEachDay } from "./day-key-cache.js";
 import { RetentionSchedule, deleteDayChunk, sweepDue, type SweepResult } from "./retention.js";
@@ -260,6 +260,14 @@ export class Facility extends DurableObject<RegistryBindings> {
     this.sql`DELETE FROM devices WHERE expires_at <= ${now - 1}`;
     if (this.config()) await this.keys.expire(now);
     return result;
+  }
+
+  /** Shutdown (R-O4): every row here (visits, counts, devices, due work) is deleted; rows written before are unreadable once the vaults are destroyed. */
+  async destroyRecords(): Promise<Record<string, number>> {
+    const deleted = wipeTables(this.ctx.storage.sql);
+    await this.ctx.storage.deleteAlarm();
+    this.keys.forgetAll();
+    return deleted;
   }
 
   override async alarm(): Promise<void> {

@@ -19,5 +19,9 @@ function bucket(text: string, buckets: number): number {
   return (h >>> 0) % buckets;
 }
 
-export const ledgerShard = (tokenHash: string): string => `ledger-${bucket(tokenHash, TOKEN_LEDGER_SHARDS)}`;
-export const vaultShard = (holder: string): string => `vault-${bucket(holder, DAY_KEY_VAULT_SHARDS)}`;
+/** Shard names by number: what shutdown enumerates (Workers cannot list objects). */
+export const ledgerShardName = (n: number): string => `ledger-${n}`;
+export const vaultShardName = (n: number): string => `vault-${n}`;
+
+export const ledgerShard = (tokenHash: string): string => ledgerShardName(bucket(tokenHash, TOKEN_LEDGER_SHARDS));
+export const vaultShard = (holder: string): string => vaultShardName(bucket(holder, DAY_KEY_VAULT_SHARDS));

@@ -8,7 +8,7 @@
  * back from a point-in-time copy (R-R2).
  */
 import { DurableObject } from "cloudflare:workers";
-import { DueWork, decryptField, encryptField, kstDay, migrateSchema, sqlTag } from "@kipass/shared";
+import { DueWork, decryptField, encryptField, kstDay, migrateSchema, sqlTag, wipeTables } from "@kipass/shared";
 import type { RegistryBindings } from "../config.js";
 import { DayKeyCache, firstOfEachDay } from "./day-key-cache.js";
 import { RetentionSchedule, deleteDayChunk, sweepDue, type SweepResult } from "./retention.js";
@@ -130,6 +130,14 @@ export class TokenLedger extends DurableObject<RegistryBindings> {
     );
     if (this.name !== null) await this.keys.expire(now);
     return result;
+  }
+
+  /** Shutdown (R-O4): every claim and the due work are deleted. */
+  async destroyRecords(): Promise<Record<string, number>> {
+    const deleted = wipeTables(this.ctx.storage.sql);
+    await this.ctx.storage.deleteAlarm();
+    this.keys.forgetAll();
+    return deleted;
   }
 
   override async alarm(): Promise<void> {

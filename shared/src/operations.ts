@@ -1,0 +1,308 @@
+/**
+ * Operations (R-O3, R-O4), the same at every party that holds records:
+ *
+ * - Operating mode. Collection (registry scans, issuer tokens) runs only
+ *   while the infectious-disease alert level is 경계 or 심각 (R-O3). The
+ *   party's operator sets the level; at 관심/주의 collection is refused with
+ *   `collection_suspended` (403), while the authority API keeps answering
+ *   from data already held until it expires. A fresh deployment starts at
+ *   경계: it is deployed because the alert was raised, and the operator sets
+ *   the real level after deploying. After shutdown the mode is terminal:
+ *   `collection_ended` (410).
+ *   The level lives in D1 (`operating_mode`) and is cached in isolate memory
+ *   for MODE_CACHE_MS, so the scan and token paths pay no D1 query per
+ *   request; a change reaches every isolate within MODE_CACHE_MS (at once in
+ *   the isolate that made it).
+ * - Every change is appended to the party's audit chain (the hash-chained
+ *   `authority_audit` log, investigator "operator"), next to authority access.
+ * - Shutdown (the legal basis ended on 2022-02-19): one operator command
+ *   sets the terminal mode, waits MODE_CACHE_MS for every isolate to see it,
+ *   destroys every record and day key in chunks (POST again until `done`),
+ *   then answers a destruction receipt signed with the party's key
+ *   (receipt.ts). Each party names its phases; this file runs them.
+ *
+ * Operator auth: `Authorization: Bearer <OPERATOR_TOKEN>` (a secret per party).
+ */
+import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
+import type { Env as HonoEnv, MiddlewareHandler } from "hono";
+import { AuditLog } from "./audit.js";
+import { equalBytes, sha256, utf8 } from "./bytes.js";
+import { AppError } from "./errors.js";
+import { errorResponses, type AppVariables } from "./http.js";
+import type { KeyRing } from "./keys.js";
+import type { PartyIdentity } from "./party.js";
+import { destructionReceiptSchema, receiptFileSchema, signReceipt, type ReceiptFile } from "./receipt.js";
+import type { SqlDatabase } from "./sql.js";
+
+/** The four levels of Korea's infectious-disease crisis alert, lowest first (blue, yellow, orange, red). */
+export const ALERT_LEVELS = ["관심", "주의", "경계", "심각"] as const;
+export type AlertLevel = (typeof ALERT_LEVELS)[number];
+
+/** R-O3: collection runs only at these levels. */
+export const COLLECTING_LEVELS: readonly AlertLevel[] = ["경계", "심각"];
+export const DEFAULT_ALERT_LEVEL: AlertLevel = "경계";
+
+/** How long an isolate trusts its cached mode: the most a level change takes to reach every isolate. */
+export const MODE_CACHE_MS = 10_000;
+
+export interface OperatingMode {
+  level: AlertLevel;
+  collecting: boolean;
+  changedAt: number | null;
+  shutDownAt: number | null;
+}
+
+interface ModeRow {
+  level: AlertLevel;
+  changed_at: number | null;
+  shut_down_at: number | null;
+}
+
+const toMode = (row: ModeRow | null): OperatingMode => {
+  const level = row?.level ?? DEFAULT_ALERT_LEVEL;
+  const shutDownAt = row?.shut_down_at ?? null;
+  return { level, collecting: shutDownAt === null && COLLECTING_LEVELS.includes(level), changedAt: row?.changed_at ?? null, shutDownAt };
+};
+
+const readMode = async (db: SqlDatabase): Promise<OperatingMode> =>
+  toMode(await db.prepare("SELECT level, changed_at, shut_down_at FROM operating_mode WHERE id = 1").first<ModeRow>());
+
+/**
+ * One slot per isolate (one party per isolate): env objects are rebuilt per
+ * request, so keying by binding would miss every time. Real time, not the
+ * request clock: this is about propagation between isolates.
+ */
+let cached: { mode: Promise<OperatingMode>; until: number } | null = null;
+
+export function operatingMode(db: SqlDatabase): Promise<OperatingMode> {
+  const t = Date.now();
+  if (cached && cached.until > t) return cached.mode;
+  const mode = readMode(db);
+  const slot = { mode, until: t + MODE_CACHE_MS };
+  cached = slot;
+  mode.catch(() => {
+    if (cached === slot) cached = null;
+  });
+  return mode;
+}
+
+export const collectionEnded = () =>
+  new AppError(410, "collection_ended", "전자출입명부 운영이 종료되어 기록을 받지 않습니다 / KI-Pass has been shut down: no records are collected");
+
+/** After shutdown nothing personal is taken in at all (issuer enrolments too); before it, at any level, this passes. */
+export async function assertNotShutDown(db: SqlDatabase): Promise<void> {
+  if ((await operatingMode(db)).shutDownAt !== null) throw collectionEnded();
+}
+
+/** The gate on the scan and token paths (R-O3): cached, so no D1 query per request. */
+export async function assertCollecting(db: SqlDatabase): Promise<void> {
+  const mode = await operatingMode(db);
+  if (mode.collecting) return;
+  if (mode.shutDownAt !== null) throw collectionEnded();
+  throw new AppError(
+    403,
+    "collection_suspended",
+    `감염병 위기경보 '${mode.level}' 단계에서는 출입명부를 수집하지 않습니다 (경계·심각 단계에서만 운영) / Entry logging is suspended at alert level ${mode.level}: it runs only at 경계 (orange) or 심각 (red)`,
+  );
+}
+
+// ---------------------------------------------------------------- routes
+
+export interface OperationsBindings {
+  DB: SqlDatabase;
+  OPERATOR_TOKEN?: string;
+}
+
+/** One chunk of a shutdown phase: what it destroyed and where the next chunk starts (null: phase done). */
+export interface ShutdownChunk {
+  destroyed: Record<string, number>;
+  keyIds: string[];
+  next: string | null;
+}
+
+/** Adds counts into a tally. */
+export function addCounts(into: Record<string, number>, more: Record<string, number>): void {
+  for (const [what, n] of Object.entries(more)) into[what] = (into[what] ?? 0) + n;
+}
+
+export interface ShutdownPhase<B> {
+  name: string;
+  /** Destroys one bounded chunk (a few dozen object calls at most: one invocation's subrequest budget). */
+  run: (env: B, cursor: string | null, now: number) => Promise<ShutdownChunk>;
+}
+
+export interface Operations<B> {
+  identity: (env: B) => PartyIdentity;
+  signingKeys: (env: B) => KeyRing;
+  /** Parties that collect (issuers, registry) have an alert level; the authority only shuts down. */
+  alertLevel: boolean;
+  shutdown: ShutdownPhase<B>[];
+}
+
+const modeOut = z
+  .object({
+    level: z.enum(ALERT_LEVELS),
+    collecting: z.boolean(),
+    changedAt: z.number().int().nullable(),
+    shutDownAt: z.number().int().nullable(),
+  })
+  .openapi("OperatingMode");
+
+const modeRoute = createRoute({
+  method: "get",
+  path: "/operations/v1/mode",
+  summary: "The alert level this party runs at and whether it collects (R-O3)",
+  responses: { 200: { description: "Mode", content: { "application/json": { schema: modeOut } } } },
+});
+
+const levelRoute = createRoute({
+  method: "put",
+  path: "/operations/v1/alert-level",
+  summary: "Operator: set the infectious-disease alert level (Authorization: Bearer OPERATOR_TOKEN); audited",
+  request: { body: { content: { "application/json": { schema: z.object({ level: z.enum(ALERT_LEVELS) }).strict() } }, required: true } },
+  responses: { 200: { description: "Mode after the change", content: { "application/json": { schema: modeOut } } }, ...errorResponses(400, 401, 410) },
+});
+
+/** Typed deliberately: a shutdown is never started by accident. */
+export const SHUTDOWN_CONFIRMATION = "destroy all records";
+
+const shutdownOut = z
+  .object({
+    done: z.boolean(),
+    phase: z.string().nullable(),
+    destroyed: z.record(z.string(), z.number().int()),
+    /** Call again after this long: collection is still stopping in other isolates. */
+    waitMs: z.number().int().optional(),
+    receipt: receiptFileSchema.optional(),
+  })
+  .openapi("ShutdownProgress");
+
+const shutdownRoute = createRoute({
+  method: "post",
+  path: "/operations/v1/shutdown",
+  summary: "Operator: stop collecting for good and destroy every record and day key, one chunk per call; POST again until done (R-O4)",
+  request: { body: { content: { "application/json": { schema: z.object({ confirm: z.literal(SHUTDOWN_CONFIRMATION) }).strict() } }, required: true } },
+  responses: { 200: { description: "Progress; the signed destruction receipt once done", content: { "application/json": { schema: shutdownOut } } }, ...errorResponses(400, 401) },
+});
+
+const receiptRoute = createRoute({
+  method: "get",
+  path: "/operations/v1/shutdown/receipt",
+  summary: "The signed destruction receipt, once shutdown is complete (verify with npm run verify-receipt)",
+  responses: { 200: { description: "Receipt", content: { "application/json": { schema: receiptFileSchema } } }, ...errorResponses(404) },
+});
+
+/** Constant-time check of the operator token (both sides hashed, so lengths do not leak either). */
+export function requireOperator<E extends HonoEnv & { Bindings: OperationsBindings }>(): MiddlewareHandler<E> {
+  return async (c, next) => {
+    const m = /^Bearer (\S{1,200})$/.exec(c.req.header("authorization") ?? "");
+    const expected = c.env.OPERATOR_TOKEN;
+    const ok = !!m && !!expected && equalBytes(await sha256(utf8(m[1]!)), await sha256(utf8(expected)));
+    if (!ok) throw new AppError(401, "not_operator", "운영자 인증이 필요합니다 / Operator token required");
+    await next();
+  };
+}
+
+const audit = (db: SqlDatabase, at: number, method: string, path: string, purpose: string, outcome: string) =>
+  new AuditLog(db).append({ at, requestId: null, caseId: null, investigator: "operator", purpose, method, path, outcome });
+
+interface ProgressRow {
+  started_at: number;
+  phase: number;
+  cursor: string | null;
+  destroyed: string;
+  key_ids: string;
+  receipt: string | null;
+}
+
+export function mountOperations<E extends HonoEnv & { Bindings: OperationsBindings; Variables: AppVariables }>(
+  app: OpenAPIHono<E>,
+  ops: Operations<E["Bindings"]>,
+): void {
+  const operator = requireOperator<E>();
+  app.use(levelRoute.path, operator);
+  app.use(shutdownRoute.path, operator);
+
+  app.openapi(modeRoute, async (c) => c.json(await readMode(c.env.DB), 200));
+
+  if (ops.alertLevel) {
+    app.openapi(levelRoute, async (c) => {
+      const { level } = c.req.valid("json");
+      const now = c.var.clock.now();
+      const before = await readMode(c.env.DB);
+      if (before.shutDownAt !== null) throw collectionEnded();
+      await c.env.DB.prepare(
+        "INSERT INTO operating_mode (id, level, changed_at) VALUES (1, ?, ?) ON CONFLICT (id) DO UPDATE SET level = excluded.level, changed_at = excluded.changed_at",
+      )
+        .bind(level, now)
+        .run();
+      cached = null;
+      await audit(c.env.DB, now, "PUT", levelRoute.path, "R-O3 alert level", `${before.level} → ${level}`);
+      return c.json(await operatingMode(c.env.DB), 200);
+    });
+  }
+
+  app.openapi(receiptRoute, async (c) => {
+    const row = await c.env.DB.prepare("SELECT receipt FROM shutdown_progress WHERE id = 1").first<{ receipt: string | null }>();
+    if (!row?.receipt) throw new AppError(404, "no_receipt", "종료 절차가 끝나지 않았습니다 / Shutdown has not completed");
+    return c.json(JSON.parse(row.receipt) as ReceiptFile, 200);
+  });
+
+  app.openapi(shutdownRoute, async (c) => {
+    const db = c.env.DB;
+    const now = c.var.clock.now();
+    let row = await db.prepare("SELECT * FROM shutdown_progress WHERE id = 1").first<ProgressRow>();
+    if (!row) {
+      // Terminal mode first: collection stops (within MODE_CACHE_MS everywhere) before anything is destroyed.
+      await db.prepare("INSERT OR IGNORE INTO shutdown_progress (id, started_at, phase, cursor, destroyed, key_ids) VALUES (1, ?, 0, NULL, '{}', '[]')").bind(now).run();
+      await db
+        .prepare(
+          "INSERT INTO operating_mode (id, level, changed_at, shut_down_at) VALUES (1, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET shut_down_at = COALESCE(shut_down_at, excluded.shut_down_at)",
+        )
+        .bind(DEFAULT_ALERT_LEVEL, now, now)
+        .run();
+      cached = null;
+      await audit(db, now, "POST", shutdownRoute.path, "R-O4 shutdown", "started");
+      row = (await db.prepare("SELECT * FROM shutdown_progress WHERE id = 1").first<ProgressRow>())!;
+    }
+    const destroyed = JSON.parse(row.destroyed) as Record<string, number>;
+    if (row.receipt) return c.json({ done: true, phase: null, destroyed, receipt: JSON.parse(row.receipt) as ReceiptFile }, 200);
+    // Nothing is destroyed until every isolate has dropped its cached mode, so no
+    // scan or token accepted on a stale "collecting" can land after its object was emptied.
+    const settling = row.started_at + MODE_CACHE_MS - now;
+    if (settling > 0) return c.json({ done: false, phase: ops.shutdown[0]?.name ?? null, destroyed, waitMs: settling }, 200);
+
+    const phase = ops.shutdown[row.phase];
+    let next = { phase: row.phase, cursor: row.cursor };
+    const keyIds = JSON.parse(row.key_ids) as string[];
+    if (phase) {
+      const chunk = await phase.run(c.env, row.cursor, now);
+      addCounts(destroyed, chunk.destroyed);
+      keyIds.push(...chunk.keyIds);
+      next = chunk.next === null ? { phase: row.phase + 1, cursor: null } : { phase: row.phase, cursor: chunk.next };
+    }
+    let receipt: ReceiptFile | null = null;
+    if (next.phase >= ops.shutdown.length) {
+      const { id, name } = ops.identity(c.env);
+      const body = destructionReceiptSchema.parse({
+        type: "kipass-destruction-receipt",
+        party: id,
+        partyName: name,
+        startedAt: row.started_at,
+        completedAt: now,
+        destroyed,
+        keyIds,
+      });
+      receipt = await signReceipt(body, ops.signingKeys(c.env).current);
+    }
+    // Guarded by the step read above: a concurrent call that already advanced wins, this one's tally is not added twice.
+    const { meta } = await db
+      .prepare("UPDATE shutdown_progress SET phase = ?, cursor = ?, destroyed = ?, key_ids = ?, receipt = ? WHERE id = 1 AND phase = ? AND cursor IS ?")
+      .bind(next.phase, next.cursor, JSON.stringify(destroyed), JSON.stringify(keyIds), receipt ? JSON.stringify(receipt) : null, row.phase, row.cursor)
+      .run();
+    if (meta.changes === 1 && receipt) {
+      await audit(db, now, "POST", shutdownRoute.path, "R-O4 shutdown", `complete: ${keyIds.length} day keys destroyed`);
+    }
+    return c.json({ done: receipt !== null && meta.changes === 1, phase: ops.shutdown[next.phase]?.name ?? null, destroyed, ...(receipt && meta.changes === 1 ? { receipt } : {}) }, 200);
+  });
+}
