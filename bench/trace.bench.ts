@@ -149,6 +149,7 @@ const bench: Bench = {
   async run() {
     console.log(`machine: ${machine()}`);
     const stack = await startStack();
+    process.once("SIGINT", () => void stack.stop().then(() => process.exit(130)));
     try {
       const registry = url("registry");
       const authority = url("authority");

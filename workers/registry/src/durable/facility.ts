@@ -207,6 +207,8 @@ export class Facility extends DurableObject<RegistryBindings> {
     let recorded = 0;
     for (const v of sealed) if (v && !this.write(v).repeat) recorded++;
     for (const day of new Set(sealed.map((v) => v?.day))) if (day) await this.retention.ensure(day);
+    // A scan keeps today's key; seeding touched up to 28 days — hold no more than a scan would.
+    this.keys.forgetAll();
     return recorded;
   }
 
