@@ -18,3 +18,4 @@ export * from "./day-keys.js";
 export * from "./do-storage.js";
 export * from "./industry.js";
 export * from "./party-config.js";
+export * from "./safe-number.js";
