@@ -10,6 +10,7 @@ import { encryptionKeys } from "./keys.js";
 import { investigatorPage } from "./page.js";
 import { mountCaseAudit, mountCaseRoutes } from "./routes/cases.js";
 import { mountPartyRoutes } from "./routes/parties.js";
+import { mountSafeNumberRoutes } from "./routes/safe-numbers.js";
 import { mountSessionRoutes } from "./routes/session.js";
 import { mountTraceRoutes } from "./routes/traces.js";
 
@@ -28,5 +29,6 @@ mountCaseRoutes(app);
 mountCaseAudit(app);
 mountPartyRoutes(app);
 mountTraceRoutes(app);
+mountSafeNumberRoutes(app);
 
 export default app satisfies ExportedHandler<Env>;
