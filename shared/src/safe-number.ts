@@ -10,6 +10,7 @@
  * so random allocation that keeps codes unique per issuer and day rarely
  * needs a second try (docs/privacy.md, "Safe numbers").
  */
+import { z } from "@hono/zod-openapi";
 import type { Bytes } from "./bytes.js";
 
 const INITIALS = [0, 2, 3, 5, 6, 7, 9, 11, 12, 14, 15, 16, 17, 18]; // ㄱ ㄴ ㄷ ㄹ ㅁ ㅂ ㅅ ㅇ ㅈ ㅊ ㅋ ㅌ ㅍ ㅎ
@@ -44,3 +45,17 @@ export function safeNumberFromBytes(bytes: Bytes): string {
   const digits = String(n).padStart(4, "0");
   return `${digits.slice(0, 2)}${first}${digits.slice(2)}${second}`;
 }
+
+/** A safe number as an edge input (what people write is accepted; normalize before use). */
+export const safeNumberIn = z
+  .string()
+  .max(20)
+  .refine((s) => normalizeSafeNumber(s) !== null, "a safe number: 2 digits, a syllable, 2 digits, a syllable (12가34나)")
+  .openapi({ example: "12가34나" });
+
+/** A KST calendar day "YYYY-MM-DD" that exists (the date on a paper log). */
+export const kstDateIn = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/, "a KST date YYYY-MM-DD")
+  .refine((d) => new Date(Date.parse(`${d}T00:00:00Z`) || 0).toISOString().slice(0, 10) === d, "a real date")
+  .openapi({ example: "2026-11-27" });

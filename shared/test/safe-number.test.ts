@@ -2,7 +2,7 @@
 // (12가34나), every code reachable, and what people write by hand accepted.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { SAFE_NUMBER_SPACE, SAFE_SYLLABLES, normalizeSafeNumber, safeNumberFromBytes } from "../src/index.js";
+import { SAFE_NUMBER_SPACE, SAFE_SYLLABLES, kstDateIn, normalizeSafeNumber, safeNumberFromBytes, safeNumberIn } from "../src/index.js";
 
 const bytes6 = fc.uint8Array({ minLength: 6, maxLength: 6 }).map((b) => new Uint8Array(b));
 
@@ -41,5 +41,12 @@ describe("safe numbers", () => {
     for (const bad of ["", "1가34나", "12가345나", "12각34나", "12A34B", "010-1234-5678", "12가34나5", "가12나34"]) {
       expect(normalizeSafeNumber(bad), bad).toBeNull();
     }
+  });
+
+  it("checks them at the edge, with the date written on the paper", () => {
+    expect(safeNumberIn.safeParse("12 가34나").success).toBe(true);
+    expect(safeNumberIn.safeParse("010-1234-5678").success).toBe(false);
+    for (const ok of ["2026-11-27", "2028-02-29"]) expect(kstDateIn.safeParse(ok).success, ok).toBe(true);
+    for (const bad of ["2026-02-30", "2027-02-29", "2026-13-01", "27 Nov", "2026-11-27T00:00"]) expect(kstDateIn.safeParse(bad).success, bad).toBe(false);
   });
 });

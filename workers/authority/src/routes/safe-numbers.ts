@@ -8,25 +8,19 @@
  * that fails is named, never a silently short answer.
  */
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
-import { AppError, RETENTION_DAYS, addDays, errorResponses, normalizeSafeNumber } from "@kipass/shared";
+import { RETENTION_DAYS, addDays, errorResponses, kstDateIn, normalizeSafeNumber, safeNumberIn } from "@kipass/shared";
 import { audit, type AuthorityEnv } from "../context.js";
 import { callParty, parties } from "../parties.js";
 import { caseId, requireOpenCase } from "./cases.js";
 
 const PURPOSE = "contact_tracing";
-const kstDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "a KST date YYYY-MM-DD").refine((d) => !Number.isNaN(Date.parse(`${d}T00:00:00Z`)), "a real date");
-const safeNumberIn = z
-  .string()
-  .max(20)
-  .refine((s) => normalizeSafeNumber(s) !== null, "a safe number: 2 digits, a syllable, 2 digits, a syllable (12가34나)")
-  .openapi({ example: "12가34나" });
 
 const resolveIn = z
   .object({
     safeNumbers: z.array(safeNumberIn).min(1).max(32),
     /** The date on the paper log (KST); `to` for a sheet that spans days. */
-    from: kstDate,
-    to: kstDate.optional(),
+    from: kstDateIn,
+    to: kstDateIn.optional(),
   })
   .strict()
   .refine((b) => (b.to ?? b.from) >= b.from && (b.to ?? b.from) <= addDays(b.from, RETENTION_DAYS), { message: "to must be ≥ from, at most 28 days apart", path: ["to"] })

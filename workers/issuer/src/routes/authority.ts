@@ -11,11 +11,13 @@ import {
   RETENTION_DAYS,
   addDays,
   errorResponses,
+  kstDateIn,
   normalizeMobile,
   normalizeSafeNumber,
   parseToken,
   pinnedAuthorityJwks,
   requireSignedRequest,
+  safeNumberIn,
   sealAnswer,
   signingKeys,
   tokenId,
@@ -75,12 +77,6 @@ const resolveRoute = createRoute({
 /** At most this many safe numbers per request (one paper log page holds about 20 entries). */
 export const MAX_SAFE_NUMBERS = 32;
 
-const kstDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "a KST date YYYY-MM-DD").refine((d) => !Number.isNaN(Date.parse(`${d}T00:00:00Z`)), "a real date");
-const safeNumberIn = z
-  .string()
-  .max(20)
-  .refine((s) => normalizeSafeNumber(s) !== null, "a safe number: 2 digits, a syllable, 2 digits, a syllable (12가34나)")
-  .openapi({ example: "12가34나" });
 
 const safeNumbersRoute = createRoute({
   method: "post",
@@ -92,7 +88,7 @@ const safeNumbersRoute = createRoute({
       content: {
         "application/json": {
           schema: z
-            .object({ safeNumbers: z.array(safeNumberIn).min(1).max(MAX_SAFE_NUMBERS), from: kstDate, to: kstDate })
+            .object({ safeNumbers: z.array(safeNumberIn).min(1).max(MAX_SAFE_NUMBERS), from: kstDateIn, to: kstDateIn })
             .strict()
             .refine((b) => b.from <= b.to && b.to <= addDays(b.from, RETENTION_DAYS), "from must be ≤ to, at most 28 days apart")
             .openapi("ResolveSafeNumbers"),
