@@ -2,8 +2,8 @@
 // and in headless Chromium:
 // - a visitor enrols at an issuer, reads today's safe number from the wallet
 //   API, sees the same number on the wallet page; an investigator resolves it
-//   within a case at the authority, which asks every issuer with signed
-//   requests, to the right name and phone;
+//   within a case at the authority (API and investigator page), which asks
+//   every issuer with signed requests, to the right name and phone;
 // - a facility manager opens the printable consent form (양식1) and entry log
 //   from their pages, picks the log's date, and prints (print media): the
 //   Korean title, the guide's columns, and the destruction date 28 days after
@@ -101,6 +101,21 @@ describe("paper logs: safe numbers and printable sheets", () => {
     expect(body.matches.every((m) => m.safeNumber === safeNumber)).toBe(true);
     // Without a case, nothing is asked.
     expect((await api("/api/cases/no-such-case/safe-numbers", { safeNumbers: [safeNumber], from: day })).status).toBe(404);
+
+    // The same from the investigator page.
+    const inv = await browser("investigator", [authority]);
+    await inv.goto(authority);
+    await inv.fill("#login-id", "sup-paper");
+    await inv.fill("#login-pw", "paper log password");
+    await inv.click("#login button[type=submit]");
+    await inv.waitForSelector("#work-view:not([hidden])");
+    await inv.selectOption("#case-select", "case-paper");
+    await inv.fill("#safe-numbers", written);
+    await inv.fill("#safe-day", day);
+    await inv.click("#safe button[type=submit]");
+    await inv.waitForSelector("#safe-result table");
+    expect(await inv.locator("#safe-result tbody tr", { hasText: "naver" }).locator("td").allTextContents()).toEqual([safeNumber, day, "한수기", "01043210001", "naver"]);
+    await inv.screenshot({ path: join(SHOTS, "authority-safe-number.png"), fullPage: true });
   });
 
   it("prints the consent form (양식1) and the entry log in Korean, with the destruction date 28 days after the chosen date", { timeout: 120_000 }, async () => {
