@@ -170,11 +170,14 @@ function render() {
 }
 const consentChecked = new Set();
 
-function show(id) { for (const s of ["consent", "verify", "guardian", "qr"]) $(s).hidden = s !== id; say(""); if (id === "qr") safeNumber(); }
+function show(id) { for (const s of ["consent", "verify", "guardian", "qr"]) $(s).hidden = s !== id; say(""); if (id !== "qr") safeUntil = 0; }
 
-// R-P1: today's safe number for paper logs; the QR works without it.
+// R-P1: today's safe number for paper logs, asked after the QR is shown (the QR comes first
+// and works without it); asked again once the KST day it was for is over.
+let safeUntil = 0;
 async function safeNumber() {
-  try { const s = await api("/api/v1/safe-number"); $("safe-number").textContent = s.safeNumber; $("safe-number-box").hidden = false; }
+  if (Date.now() < safeUntil) return;
+  try { const s = await api("/api/v1/safe-number"); $("safe-number").textContent = s.safeNumber; $("safe-number-box").hidden = false; safeUntil = s.validUntil; }
   catch { $("safe-number-box").hidden = true; }
 }
 function say(text) { $("message").textContent = text; }
@@ -251,6 +254,7 @@ async function newQr() {
     $("qr-image").hidden = false; $("qr-expired").hidden = true;
     banner(""); say("");
     clearInterval(timer); timer = setInterval(tick, 200); tick();
+    safeNumber();
   } catch (e) {
     if (e.status === 401) { localStorage.removeItem(key); clearInterval(timer); return show("consent"); }
     if (e.status === 403) return show("guardian");
