@@ -20,3 +20,4 @@ export * from "./industry.js";
 export * from "./party-config.js";
 export * from "./operations.js";
 export * from "./receipt.js";
+export * from "./safe-number.js";

@@ -125,6 +125,18 @@ export function addCounts(into: Record<string, number>, more: Record<string, num
   for (const [what, n] of Object.entries(more)) into[what] = (into[what] ?? 0) + n;
 }
 
+/** Shards [cursor, cursor + chunk) of a fixed count of sharded objects, destroyed together. */
+export async function shardChunk(count: number, chunk: number, cursor: string | null, destroy: (shard: number) => Promise<ShutdownChunk>): Promise<ShutdownChunk> {
+  const from = Number(cursor ?? 0);
+  const to = Math.min(count, from + chunk);
+  const out: ShutdownChunk = { destroyed: {}, keyIds: [], next: to < count ? String(to) : null };
+  for (const part of await Promise.all(Array.from({ length: to - from }, (_, i) => destroy(from + i)))) {
+    addCounts(out.destroyed, part.destroyed);
+    out.keyIds.push(...part.keyIds);
+  }
+  return out;
+}
+
 export interface ShutdownPhase<B> {
   name: string;
   /** Destroys one bounded chunk (a few dozen object calls at most: one invocation's subrequest budget). */

@@ -11,6 +11,7 @@ import { authorityOperations } from "./operations.js";
 import { investigatorPage } from "./page.js";
 import { mountCaseAudit, mountCaseRoutes } from "./routes/cases.js";
 import { mountPartyRoutes } from "./routes/parties.js";
+import { mountSafeNumberRoutes } from "./routes/safe-numbers.js";
 import { mountSessionRoutes } from "./routes/session.js";
 import { mountTraceRoutes } from "./routes/traces.js";
 
@@ -30,5 +31,6 @@ mountCaseAudit(app);
 mountPartyRoutes(app);
 mountTraceRoutes(app);
 mountOperations(app, authorityOperations);
+mountSafeNumberRoutes(app);
 
 export default app satisfies ExportedHandler<Env>;

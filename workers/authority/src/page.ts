@@ -1,7 +1,8 @@
 /**
  * The investigator page (R-A1..R-A3): sign in, open a case, run a trace from
  * a phone or a facility and window, see the contacts grouped by facility and
- * time, retry an incomplete trace, export CSV. Korean first, English toggle.
+ * time, retry an incomplete trace, export CSV; resolve the safe numbers
+ * written on a facility's paper log (R-P1). Korean first, English toggle.
  * One self-contained document: nothing loads from anywhere else.
  */
 export function investigatorPage(): string {
@@ -85,6 +86,19 @@ export function investigatorPage(): string {
       </form>
     </section>
 
+    <section aria-labelledby="safe-h">
+      <h2 id="safe-h" data-t="safe">수기명부 개인안심번호 조회</h2>
+      <form id="safe">
+        <div class="row">
+          <div><label for="safe-numbers" data-t="safe-numbers">개인안심번호 (여러 개는 쉼표로)</label><input id="safe-numbers" name="safeNumbers" placeholder="12가34나, 56나78다" required></div>
+          <div><label for="safe-day" data-t="safe-day">명부 날짜 (KST)</label><input id="safe-day" name="from" type="date" required></div>
+        </div>
+        <p><button type="submit" data-t="safe-run">조회</button></p>
+      </form>
+      <p id="safe-status" class="status" role="status" hidden></p>
+      <div id="safe-result"></div>
+    </section>
+
     <section id="result" aria-labelledby="result-h" hidden>
       <h2 id="result-h" data-t="result">접촉자</h2>
       <p id="result-status" class="status" role="status"></p>
@@ -101,10 +115,11 @@ export function investigatorPage(): string {
       "start-from": "Start from", "from-phone": "The case's phone number", "from-facility": "A facility and a time window", phone: "Phone", "facility-id": "Facility ID",
       from: "From (KST)", to: "To (KST)", stay: "Stay without an exit scan (min)", before: "Margin before (min)", after: "Margin after (min)", run: "Run trace",
       result: "Contacts", retry: "Run again", export: "Export CSV", complete: "Complete", incomplete: "Incomplete — these parties failed:", none: "No contacts found.",
-      name: "Name", issuer: "Issuer", scans: "Scans (KST)", overlap: "Overlap (min)", window: "Window" },
+      name: "Name", issuer: "Issuer", scans: "Scans (KST)", overlap: "Overlap (min)", window: "Window",
+      safe: "Safe numbers from a paper log", "safe-numbers": "Safe numbers (comma-separated)", "safe-day": "Date of the log (KST)", "safe-run": "Look up", "safe-number": "Safe number", day: "Day", "safe-none": "Nobody held these numbers on that day." },
   };
   const ko = {}; document.querySelectorAll("[data-t]").forEach((el) => (ko[el.dataset.t] = el.textContent));
-  Object.assign(ko, { complete: "완료", incomplete: "불완전 — 다음 기관이 응답하지 않았습니다:", none: "접촉자가 없습니다.", name: "이름", issuer: "발급", scans: "스캔 시각 (KST)", overlap: "겹친 시간 (분)", window: "시간대" });
+  Object.assign(ko, { complete: "완료", incomplete: "불완전 — 다음 기관이 응답하지 않았습니다:", none: "접촉자가 없습니다.", name: "이름", issuer: "발급", scans: "스캔 시각 (KST)", overlap: "겹친 시간 (분)", window: "시간대", "safe-number": "개인안심번호", day: "날짜", "safe-none": "그날 이 번호를 가진 사람이 없습니다." });
   let lang = "ko"; const t = (k) => (lang === "en" ? T.en[k] : ko[k]) ?? k;
   const $ = (id) => document.getElementById(id);
   let token = sessionStorage.getItem("kp-token"); let trace = null;
@@ -172,6 +187,16 @@ export function investigatorPage(): string {
       ? { ...base, phone: $("phone").value, assumedStayMinutes: +$("stay").value, marginBeforeMinutes: +$("before").value, marginAfterMinutes: +$("after").value }
       : { ...base, facilityId: $("facility").value };
     render(await api("/api/cases/" + encodeURIComponent($("case-select").value) + "/traces", { body }));
+  });
+  $("safe").onsubmit = guard(async () => {
+    const safeNumbers = $("safe-numbers").value.split(",").map((s) => s.trim()).filter(Boolean);
+    const r = await api("/api/cases/" + encodeURIComponent($("case-select").value) + "/safe-numbers", { body: { safeNumbers, from: $("safe-day").value } });
+    const st = $("safe-status"); st.hidden = false;
+    st.className = "status " + (r.status === "complete" ? "ok" : "bad");
+    st.textContent = r.status === "complete" ? t("complete") + " · " + r.matches.length : t("incomplete") + " " + r.failures.map((f) => f.party).join(", ");
+    $("safe-result").innerHTML = r.matches.length === 0 ? "<p>" + t("safe-none") + "</p>" :
+      "<table><thead><tr><th>" + t("safe-number") + "</th><th>" + t("day") + "</th><th>" + t("name") + "</th><th>" + t("phone") + "</th><th>" + t("issuer") + "</th></tr></thead><tbody>" +
+      r.matches.map((m) => "<tr><td>" + esc(m.safeNumber) + "</td><td>" + esc(m.day) + "</td><td>" + esc(m.name) + "</td><td>" + esc(m.phone) + "</td><td>" + esc(m.issuer) + "</td></tr>").join("") + "</tbody></table>";
   });
   $("retry").onclick = guard(async () => render(await api("/api/traces/" + trace.id + "/retry", { method: "POST", body: {} })));
   $("export").onclick = guard(async () => {

@@ -11,7 +11,8 @@
  * D (kakao) at T0 + 5 h — outside the window. E (naver) at F2 at T0 — a
  * facility the case never visited. Each party keeps an audit chain of the
  * requests it accepted; `https://control.test/tamper/<party>` alters its
- * first entry, as an insider editing the log would.
+ * first entry, as an insider editing the log would. Safe numbers (paper
+ * logs): B at naver and D at kakao both hold 12가34나 on 2026-11-20.
  */
 import {
   GENESIS_HASH,
@@ -106,6 +107,21 @@ export async function fakeWorld() {
             return { token, status: "resolved", name: s.person.name, phone: s.person.phone, issuer: party };
           }),
         };
+      case "/authority/v1/safe-numbers/resolve": {
+        // B (naver) and D (kakao) both hold 12가34나 on 2026-11-20: codes are unique per issuer, not across issuers.
+        const held = [
+          { person: B, safeNumber: "12가34나", day: "2026-11-20" },
+          { person: D, safeNumber: "12가34나", day: "2026-11-20" },
+          { person: E, safeNumber: "56나78다", day: "2026-11-21" },
+        ];
+        const asked = body.safeNumbers as string[];
+        return {
+          issuer: party,
+          matches: held
+            .filter((h) => h.person.issuer === party && asked.includes(h.safeNumber) && h.day >= (body.from as string) && h.day <= (body.to as string))
+            .map((h) => ({ safeNumber: h.safeNumber, day: h.day, issuer: party, name: h.person.name, phone: h.person.phone })),
+        };
+      }
       case "/authority/v1/visits":
         return { visits: scans.filter((s) => (body.tokenIds as string[]).includes(s.jti)).map((s) => ({ tokenId: s.jti, facilityId: s.facilityId, at: s.at, device: "entrance" })) };
       case "/authority/v1/facility-tokens":

@@ -19,6 +19,7 @@ import { mountWalletPage } from "./routes/wallet-page.js";
 
 export { UserTokens } from "./tokens/user-tokens.js";
 export { DayKeyVault } from "./tokens/day-key-vault.js";
+export { SafeNumberLedger } from "./tokens/safe-numbers.js";
 
 export const app = createApp<IssuerEnv>({
   title: "KI-Pass issuer",

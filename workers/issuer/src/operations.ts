@@ -2,13 +2,15 @@
  * The issuer's shutdown (R-O4): the day keys first (every sealed handle and
  * token-log entry, in any backup, becomes unreadable, and the vault never
  * creates a key again), then each user's UserTokens object (found through
- * the users in D1: Workers cannot list objects), then the identities in D1
+ * the users in D1: Workers cannot list objects), the safe-number ledger
+ * shards, then the identities in D1
  * (name, phone, birth date, consents, devices, SMS codes), children before
  * parents. Each call does one chunk.
  */
-import { addCounts, signingKeys, type Operations, type ShutdownChunk } from "@kipass/shared";
+import { addCounts, shardChunk, signingKeys, type Operations, type ShutdownChunk } from "@kipass/shared";
 import { identity, type IssuerBindings } from "./config.js";
 import { VAULT_NAME, vaultOf } from "./tokens/day-key-vault.js";
+import { SAFE_NUMBER_SHARDS, safeNumberShardName } from "./tokens/safe-numbers.js";
 import { userTokensOf } from "./tokens/user-tokens.js";
 
 /** User objects per chunk: well inside one invocation's subrequest limit. */
@@ -41,6 +43,16 @@ export const issuerOperations: Operations<IssuerBindings> = {
         }
         return out;
       },
+    },
+    {
+      // Safe numbers (R-P1): the codes' keyed hashes and their owners, sealed under the day keys destroyed above.
+      name: "safe-numbers",
+      run: (env, cursor) =>
+        shardChunk(SAFE_NUMBER_SHARDS, SHUTDOWN_USERS, cursor, async (i) => {
+          const counts = await env.SAFE_NUMBERS.get(env.SAFE_NUMBERS.idFromName(safeNumberShardName(i))).destroyRecords();
+          const destroyed = Object.fromEntries(Object.entries(counts).map(([t, n]) => [`safe_numbers.${t}`, n]));
+          return { destroyed: { ...destroyed, "safe_numbers.objects": 1 }, keyIds: [], next: null };
+        }),
     },
     {
       name: "identities",

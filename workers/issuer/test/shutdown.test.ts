@@ -28,16 +28,20 @@ async function shutdown(): Promise<ReceiptFile> {
   throw new Error("shutdown did not finish");
 }
 
-async function userTokenRows(): Promise<unknown[]> {
+/** Every row of every SQL table of every object of a namespace. */
+async function objectRows<T extends Rpc.DurableObjectBranded | undefined>(namespace: DurableObjectNamespace<T>): Promise<unknown[]> {
   const rows: unknown[] = [];
-  for (const id of await listDurableObjectIds(env.USER_TOKENS)) {
-    await runInDurableObject(env.USER_TOKENS.get(id), (_, state) => {
+  for (const id of await listDurableObjectIds(namespace)) {
+    await runInDurableObject(namespace.get(id), (_, state: DurableObjectState) => {
       const tables = state.storage.sql.exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '_cf_%' AND name NOT LIKE 'sqlite_%' AND name <> '_schema'").toArray();
       for (const { name } of tables) rows.push(...state.storage.sql.exec(`SELECT * FROM "${name}"`).toArray().map((r) => [name, r]));
     });
   }
   return rows;
 }
+
+const userTokenRows = () => objectRows(env.USER_TOKENS);
+const safeNumberRows = () => objectRows(env.SAFE_NUMBERS);
 
 async function vaultKeys(): Promise<string[]> {
   const out: string[] = [];
@@ -57,19 +61,22 @@ describe("shutdown with verified destruction (R-O4)", () => {
   it("destroys every token record, day key and identity and signs a receipt that verifies", async () => {
     const people = [await enrol(), await enrol(), await enrol({ birthDate: "2016-03-01" })];
     for (const p of people.slice(0, 2)) expect((await mint(p.credential)).status).toBe(201);
+    expect((await call("/api/v1/safe-number", { credential: people[0]!.credential })).status).toBe(200);
     expect((await userTokenRows()).length).toBeGreaterThan(0);
+    expect((await safeNumberRows()).length).toBeGreaterThan(0);
     expect(await vaultKeys()).not.toEqual([]);
     expect((await d1Rows()).users).toBe(3);
 
     const receipt = await shutdown();
 
     expect(await userTokenRows()).toEqual([]);
+    expect(await safeNumberRows()).toEqual([]);
     expect(await vaultKeys()).toEqual([]);
     expect(Object.values(await d1Rows()).every((n) => n === 0)).toBe(true);
 
     const jwks = parseJwks(await (await call("/.well-known/jwks.json")).json())!;
     expect(await verifyReceipt(receipt, jwks)).toMatchObject({ ok: true, receipt: { party: "naver" } });
-    expect(receipt.receipt.destroyed).toMatchObject({ "user_tokens.issued": 2, "user_tokens.objects": 3, "d1.users": 3, "day_key_vault.day_keys": receipt.receipt.keyIds.length });
+    expect(receipt.receipt.destroyed).toMatchObject({ "user_tokens.issued": 2, "user_tokens.objects": 3, "d1.users": 3, "safe_numbers.codes": 1, "safe_numbers.objects": 64, "day_key_vault.day_keys": receipt.receipt.keyIds.length });
     expect(receipt.receipt.keyIds.length).toBeGreaterThan(0);
     const tampered = structuredClone(receipt);
     tampered.receipt.destroyed["user_tokens.issued"] = 1;

@@ -6,7 +6,7 @@
  * Workers cannot list Durable Objects: shards are counted (shards.ts) and
  * facilities come from the D1 directory. Each call does one chunk.
  */
-import { addCounts, signingKeys, type Operations, type ShutdownChunk } from "@kipass/shared";
+import { addCounts, shardChunk, signingKeys, type Operations, type ShutdownChunk } from "@kipass/shared";
 import { identity, type RegistryBindings } from "./config.js";
 import { facilityObject } from "./directory/objects.js";
 import { DAY_KEY_VAULT_SHARDS, TOKEN_LEDGER_SHARDS, ledgerShardName, vaultShardName } from "./durable/shards.js";
@@ -17,18 +17,6 @@ export const SHUTDOWN_CHUNK = 32;
 const prefixed = (prefix: string, counts: Record<string, number>) =>
   Object.fromEntries(Object.entries(counts).map(([table, n]) => [`${prefix}.${table}`, n]));
 
-/** Shards [cursor, cursor + SHUTDOWN_CHUNK) of a fixed count. */
-async function shardChunk(count: number, cursor: string | null, destroy: (shard: number) => Promise<ShutdownChunk>): Promise<ShutdownChunk> {
-  const from = Number(cursor ?? 0);
-  const to = Math.min(count, from + SHUTDOWN_CHUNK);
-  const out: ShutdownChunk = { destroyed: {}, keyIds: [], next: to < count ? String(to) : null };
-  for (const part of await Promise.all(Array.from({ length: to - from }, (_, i) => destroy(from + i)))) {
-    addCounts(out.destroyed, part.destroyed);
-    out.keyIds.push(...part.keyIds);
-  }
-  return out;
-}
-
 export const registryOperations: Operations<RegistryBindings> = {
   identity,
   signingKeys: (env) => signingKeys(env.SIGNING_KEYS),
@@ -37,7 +25,7 @@ export const registryOperations: Operations<RegistryBindings> = {
     {
       name: "day-keys",
       run: (env, cursor) =>
-        shardChunk(DAY_KEY_VAULT_SHARDS, cursor, async (i) => {
+        shardChunk(DAY_KEY_VAULT_SHARDS, SHUTDOWN_CHUNK, cursor, async (i) => {
           const name = vaultShardName(i);
           const days = await env.DAY_KEY_VAULT.get(env.DAY_KEY_VAULT.idFromName(name)).destroyAll();
           return { destroyed: { "day_key_vault.day_keys": days.length, "day_key_vault.objects": 1 }, keyIds: days.map((d) => `${name}/${d}`), next: null };
@@ -46,7 +34,7 @@ export const registryOperations: Operations<RegistryBindings> = {
     {
       name: "token-ledger",
       run: (env, cursor) =>
-        shardChunk(TOKEN_LEDGER_SHARDS, cursor, async (i) => {
+        shardChunk(TOKEN_LEDGER_SHARDS, SHUTDOWN_CHUNK, cursor, async (i) => {
           const counts = await env.TOKEN_LEDGER.get(env.TOKEN_LEDGER.idFromName(ledgerShardName(i))).destroyRecords();
           return { destroyed: { ...prefixed("token_ledger", counts), "token_ledger.objects": 1 }, keyIds: [], next: null };
         }),

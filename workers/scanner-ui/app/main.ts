@@ -1,6 +1,7 @@
 /**
  * The facility-side UI (R-F1..R-F8): registration, login, staff devices, the
- * scanner and the hourly counts; the local-government approver's page.
+ * scanner and the hourly counts, the printable paper log (R-P1); the
+ * local-government approver's page.
  * Hash routes, one module per page; talks only to the registry.
  */
 import { api, currentSession, loadConfig, saveSession, type Session } from "./api.js";
@@ -10,6 +11,7 @@ import { approverPage } from "./pages/approver.js";
 import { dashboardPage } from "./pages/dashboard.js";
 import { homePage } from "./pages/home.js";
 import { loginPage } from "./pages/login.js";
+import { consentFormPage, paperLogPage } from "./pages/paper.js";
 import { registerPage } from "./pages/register.js";
 import { scannerPage } from "./pages/scanner.js";
 import { staffPage } from "./pages/staff.js";
@@ -24,6 +26,8 @@ const pages: Record<string, { page: Page; roles?: Session["role"][] }> = {
   staff: { page: staffPage, roles: ["owner"] },
   dashboard: { page: dashboardPage, roles: ["owner"] },
   approver: { page: approverPage, roles: ["approver"] },
+  "paper-log": { page: paperLogPage, roles: ["owner"] },
+  "consent-form": { page: consentFormPage, roles: ["owner"] },
 };
 
 let leave: (() => void) | void;
@@ -35,6 +39,7 @@ function nav(route: string): void {
         ["scan", "nav.scan", "스캔"],
         ["dashboard", "nav.dashboard", "시간대별 통계"],
         ["staff", "nav.staff", "직원·기기"],
+        ["paper-log", "nav.paper", "수기명부"],
         ["approver", "nav.approver", "승인"],
       ] as [string, string, string][]).filter(([r]) => pages[r]!.roles?.includes(s.role))
     : [

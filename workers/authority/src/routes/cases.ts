@@ -31,6 +31,12 @@ interface CaseRow {
   opened_at: number;
 }
 
+/** Traces and safe-number look-ups run only under a case that is open (R-A3). */
+export async function requireOpenCase(env: Env, id: string): Promise<void> {
+  const open = await env.DB.prepare("SELECT id FROM cases WHERE id = ?").bind(id).first();
+  if (!open) throw new AppError(404, "case_not_found", `open the case "${id}" first`);
+}
+
 const toCase = (r: CaseRow) => ({ id: r.id, title: r.title, openedBy: r.opened_by, openedAt: r.opened_at });
 
 export function mountCaseRoutes(app: OpenAPIHono<AuthorityEnv>): void {

@@ -5,13 +5,13 @@
  * named investigator, for contact tracing only (R-A3).
  */
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
-import { AppError, DAY, MINUTE, assertNotShutDown, errorResponses, normalizeMobile } from "@kipass/shared";
+import { DAY, MINUTE, assertNotShutDown, errorResponses, normalizeMobile } from "@kipass/shared";
 import { audit, requireInvestigator, type AuthorityEnv } from "../context.js";
 import { toCsv } from "../csv.js";
 import { DEFAULT_MARGINS } from "../trace/exposure.js";
 import { runTrace, type TraceQuery } from "../trace/run.js";
 import { Traces, type StoredTrace } from "../trace/store.js";
-import { caseId } from "./cases.js";
+import { caseId, requireOpenCase } from "./cases.js";
 
 const PURPOSE = "contact_tracing";
 const time = z.number().int().nonnegative();
@@ -142,8 +142,7 @@ export function mountTraceRoutes(app: OpenAPIHono<AuthorityEnv>): void {
     const { caseId: id } = c.req.valid("param");
     const now = c.var.clock.now();
     await assertNotShutDown(c.env.DB); // R-O4: after shutdown no trace results are stored again
-    const open = await c.env.DB.prepare("SELECT id FROM cases WHERE id = ?").bind(id).first();
-    if (!open) throw new AppError(404, "case_not_found", `open the case "${id}" first`);
+    await requireOpenCase(c.env, id);
     const query = toQuery(c.req.valid("json"));
     const ctx = { caseId: id, investigator: c.var.investigator.id, purpose: PURPOSE, now };
     const result = await runTrace(c.env, query, ctx);

@@ -2,17 +2,22 @@
  * The authority's API (R-A1, R-A3): signed requests only, each access
  * appended to the hash-chained audit log by requireSignedRequest; answers
  * signed by this issuer and encrypted to the authority. Neither route takes
- * a facility id: the issuer answers "which tokens" and "whose tokens", never
- * "where".
+ * a facility id: the issuer answers "which tokens", "whose tokens" and
+ * "whose safe number" (paper logs, R-P1), never "where".
  */
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import {
   DAY,
+  RETENTION_DAYS,
+  addDays,
   errorResponses,
+  kstDateIn,
   normalizeMobile,
+  normalizeSafeNumber,
   parseToken,
   pinnedAuthorityJwks,
   requireSignedRequest,
+  safeNumberIn,
   sealAnswer,
   signingKeys,
   tokenId,
@@ -21,6 +26,7 @@ import { identity, type IssuerBindings, type IssuerEnv } from "../config.js";
 import { peopleByRef, userRefByPhone } from "../identity/users.js";
 import { phoneHash } from "../identity/verification.js";
 import { vaultOf } from "../tokens/day-key-vault.js";
+import { safeNumberHash, safeNumberLedgerOf, safeNumberShard } from "../tokens/safe-numbers.js";
 import { userTokensOf } from "../tokens/user-tokens.js";
 import { toHex } from "../user-ref.js";
 import { phoneIn } from "./schemas.js";
@@ -68,6 +74,31 @@ const resolveRoute = createRoute({
   responses: { 200: sealed, ...errorResponses(400, 401, 403, 409) },
 });
 
+/** At most this many safe numbers per request (one paper log page holds about 20 entries). */
+export const MAX_SAFE_NUMBERS = 32;
+
+
+const safeNumbersRoute = createRoute({
+  method: "post",
+  path: "/authority/v1/safe-numbers/resolve",
+  summary: "R-P1: whose safe numbers (written on a paper log) these were on the KST days from..to → name, phone, day (until day + 28)",
+  request: {
+    body: {
+      required: true,
+      content: {
+        "application/json": {
+          schema: z
+            .object({ safeNumbers: z.array(safeNumberIn).min(1).max(MAX_SAFE_NUMBERS), from: kstDateIn, to: kstDateIn })
+            .strict()
+            .refine((b) => b.from <= b.to && b.to <= addDays(b.from, RETENTION_DAYS), "from must be ≤ to, at most 28 days apart")
+            .openapi("ResolveSafeNumbers"),
+        },
+      },
+    },
+  },
+  responses: { 200: sealed, ...errorResponses(400, 401, 403, 409) },
+});
+
 type Unresolved = { token: string; status: "unknown" | "malformed" | "other_issuer"; jti: string | null };
 type Opened = Unresolved | { token: string; jti: string; issuedAt: number; userRef: string };
 type Resolution =
@@ -77,6 +108,7 @@ type Resolution =
 export function mountAuthorityApi(app: OpenAPIHono<IssuerEnv>): void {
   const access = (env: IssuerBindings) => ({ audience: env.PARTY_ID, jwks: pinnedAuthorityJwks(env.AUTHORITY_JWKS), db: env.DB });
   app.use("/authority/v1/tokens/*", requireSignedRequest(access));
+  app.use("/authority/v1/safe-numbers/*", requireSignedRequest(access));
 
   const seal = async (env: IssuerBindings, data: unknown, requestId: string, now: number) =>
     sealAnswer({ data, from: env.PARTY_ID, signingKey: signingKeys(env.SIGNING_KEYS).current, to: access(env).jwks, requestId, now });
@@ -114,5 +146,29 @@ export function mountAuthorityApi(app: OpenAPIHono<IssuerEnv>): void {
         : { token: o.token, status: "unknown", jti: o.jti };
     });
     return c.json({ answer: await seal(c.env, { issuer, resolutions }, c.var.authority.jti, now) }, 200);
+  });
+
+  app.openapi(safeNumbersRoute, async (c) => {
+    const now = c.var.clock.now();
+    const issuer = c.env.PARTY_ID;
+    const { safeNumbers, from, to } = c.req.valid("json");
+    const codes = [...new Set(safeNumbers.map((s) => normalizeSafeNumber(s)!))];
+    const days: string[] = [];
+    for (let d = from; d <= to; d = addDays(d, 1)) days.push(d);
+    // Unique per issuer and day: at most one holder per (day, code); the hash finds its shard.
+    const asked = await Promise.all(days.flatMap((day) => codes.map(async (code) => ({ day, code, codeHash: await safeNumberHash(c.env, day, code) }))));
+    const byShard = new Map<string, typeof asked>(); // one call per shard, at most 64
+    for (const a of asked) byShard.set(safeNumberShard(a.codeHash), [...(byShard.get(safeNumberShard(a.codeHash)) ?? []), a]);
+    const held = (await Promise.all([...byShard.values()].map((group) => safeNumberLedgerOf(c.env, group[0]!.codeHash).lookup(group.map((a) => a.codeHash))))).flat();
+    const owners = new Map(held.map((h) => [h.codeHash, h.owner]));
+    const rows = asked.flatMap((a) => (owners.has(a.codeHash) ? [{ ...a, owner: owners.get(a.codeHash)! }] : []));
+    const userRefs = await vaultOf(c.env).readSafeNumberOwners(issuer, rows, now);
+    const found = rows.flatMap((r, i) => (userRefs[i] ? [{ safeNumber: r.code, day: r.day, userRef: userRefs[i] }] : []));
+    const people = await peopleByRef(c.env, found.map((f) => f.userRef));
+    const matches = found.flatMap((f) => {
+      const person = people.get(f.userRef);
+      return person ? [{ safeNumber: f.safeNumber, day: f.day, issuer, ...person }] : [];
+    });
+    return c.json({ answer: await seal(c.env, { issuer, from, to, matches }, c.var.authority.jti, now) }, 200);
   });
 }

@@ -59,3 +59,12 @@ export const tokenOut = z
     svg: z.string(),
   })
   .openapi("QrToken");
+
+export const safeNumberOut = z
+  .object({
+    safeNumber: z.string().openapi({ example: "12가34나" }),
+    /** The KST day it is valid for; a new one the next day. */
+    day: z.string().openapi({ example: "2026-11-27" }),
+    validUntil: z.number().int(),
+  })
+  .openapi("SafeNumber");

@@ -1,6 +1,7 @@
 /**
  * The wallet's API (R-U2..R-U5): consent, phone verification, the guardian
- * flow for under-14s, device credentials, and one-time QR tokens. No route
+ * flow for under-14s, device credentials, one-time QR tokens, and the safe
+ * number of the day for paper logs (R-P1, R-U6). No route
  * takes or stores a facility id: the issuer never learns where a QR is used.
  */
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
@@ -11,8 +12,8 @@ import { authenticateDevice, issueDevice, revokeAllDevices, revokeDevice, routeC
 import { enrolUser, isBirthDate, recordGuardianConsent } from "../identity/users.js";
 import { confirmVerification, startVerification } from "../identity/verification.js";
 import { qrSvg } from "../tokens/qr-svg.js";
-import { userTokensOf, type CredentialMintResult } from "../tokens/user-tokens.js";
-import { deviceOut, enrolmentIn, enrolmentOut, guardianConsentIn, tokenOut, verificationIn, verificationOut } from "./schemas.js";
+import { userTokensOf, type CredentialMintResult, type SafeNumberResult } from "../tokens/user-tokens.js";
+import { deviceOut, enrolmentIn, enrolmentOut, guardianConsentIn, safeNumberOut, tokenOut, verificationIn, verificationOut } from "./schemas.js";
 
 const json = <T extends z.ZodType>(schema: T) => ({ content: { "application/json": { schema } }, required: true as const });
 const answer = <T extends z.ZodType>(description: string, schema: T) => ({ description, content: { "application/json": { schema } } });
@@ -75,6 +76,14 @@ const tokenRoute = createRoute({
   summary: "A one-time QR token valid 15 s, with its SVG (R-U4). At least 2 s apart, at most 60 an hour.",
   security: bearer,
   responses: { 201: answer("Token", tokenOut), ...errorResponses(401, 403, 410, 429) },
+});
+
+const safeNumberRoute = createRoute({
+  method: "get",
+  path: "/api/v1/safe-number",
+  summary: "R-P1, R-U6: today's safe number (개인안심번호, e.g. 12가34나) to write on a paper log instead of the phone number; a new one each KST day",
+  security: bearer,
+  responses: { 200: answer("Safe number", safeNumberOut), ...errorResponses(401, 403, 410, 503) },
 });
 
 const revokeRoute = createRoute({
@@ -145,6 +154,15 @@ export function mountWalletApi(app: OpenAPIHono<IssuerEnv>): void {
     return c.json({ qr: minted.qr, issuedAt: minted.issuedAt, expiresAt: minted.expiresAt, serverTime: now, svg: await qrSvg(minted.qr) }, 201);
   });
 
+  app.openapi(safeNumberRoute, async (c) => {
+    await assertCollecting(c.env.DB); // R-O3: paper logs are collection too
+    const { userRef, credentialHash } = await routeCredential(c.env, c.req.header("authorization"));
+    const result = await userTokensOf(c.env, userRef).safeNumberWithCredential(credentialHash, c.var.clock.now());
+    if (!result.ok) throw credentialRefusal(result);
+    c.header("cache-control", "no-store");
+    return c.json({ safeNumber: result.safeNumber, day: result.day, validUntil: result.validUntil }, 200);
+  });
+
   app.openapi(revokeRoute, async (c) => {
     const now = c.var.clock.now();
     const device = await authenticateDevice(c.env, c.req.header("authorization"), now);
@@ -161,12 +179,21 @@ export function mountWalletApi(app: OpenAPIHono<IssuerEnv>): void {
 
 function mintRefusal(refused: Exclude<CredentialMintResult, { ok: true }>, retryAfter: (seconds: string) => void): AppError {
   switch (refused.code) {
+    case "rate_limited":
+      retryAfter(String(Math.ceil(refused.retryAfterMs / 1000)));
+      return new AppError(429, "rate_limited", "잠시 후 다시 시도하세요 / too many QR codes; try again shortly");
+    default:
+      return credentialRefusal(refused);
+  }
+}
+
+function credentialRefusal(refused: Exclude<SafeNumberResult, { ok: true }>): AppError {
+  switch (refused.code) {
     case "revoked_credential":
       return new AppError(401, "revoked_credential", "기기 인증이 해제되었습니다. 다시 인증하세요 / this device credential is unknown or revoked; verify again");
     case "guardian_consent_required":
       return new AppError(403, "guardian_consent_required", "만 14세 미만은 보호자 동의가 필요합니다 / a guardian must consent first (under 14)");
-    case "rate_limited":
-      retryAfter(String(Math.ceil(refused.retryAfterMs / 1000)));
-      return new AppError(429, "rate_limited", "잠시 후 다시 시도하세요 / too many QR codes; try again shortly");
+    case "safe_number_unavailable":
+      return new AppError(503, "safe_number_unavailable", "안심번호를 만들 수 없습니다. 잠시 후 다시 시도하세요 / no safe number is free right now; try again later");
   }
 }

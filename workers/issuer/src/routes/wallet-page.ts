@@ -4,6 +4,7 @@
  * verification, the guardian's consent under 14 (R-U3); then the QR with a
  * live 15-second countdown that regenerates by itself a configured number of
  * times (Naver 2, KakaoTalk 3) and then offers "재생성 / Regenerate" (R-U4).
+ * Below the QR: today's safe number (개인안심번호) for paper logs (R-P1).
  * Korean first, English on a toggle. Offline: a clear message, never a stale QR.
  */
 import type { OpenAPIHono } from "@hono/zod-openapi";
@@ -76,6 +77,7 @@ export function walletPage(env: IssuerBindings, nonce: string): string {
   <div id="qr-box" aria-live="polite"><div id="qr-image"></div><p id="qr-expired" hidden data-t="expired"></p></div>
   <p id="countdown" aria-live="polite"></p>
   <button id="regenerate" type="button" hidden data-t="regenerate"></button>
+  <p id="safe-number-box" hidden><span data-t="safeNumber"></span> <strong id="safe-number"></strong><br><small data-t="safeNumberWhy"></small></p>
   <details><summary data-t="deviceMenu"></summary>
     <button id="logout" type="button" data-t="logout"></button>
     <button id="logout-all" type="button" data-t="logoutAll"></button>
@@ -113,6 +115,7 @@ header button{width:auto;margin:0;padding:.4rem .8rem;font-size:.95rem;backgroun
 #countdown{text-align:center;font-size:1.6rem;font-weight:700;font-variant-numeric:tabular-nums}
 #banner{background:#b00020;color:#fff;padding:.75rem;border-radius:8px;font-weight:600}
 #message{color:#b00020;min-height:1.5em}
+#safe-number-box{text-align:center}#safe-number{font-size:1.6rem;letter-spacing:.1em}
 details{margin-top:1rem}details button{background:#666}
 `;
 
@@ -138,6 +141,8 @@ const T = {
   offline: ["인터넷에 연결되어 있지 않습니다. 연결한 뒤 재생성을 누르세요.", "You are offline. Connect, then press Regenerate."],
   codeSent: ["인증번호를 보냈습니다 (3분 안에 입력).", "Code sent (enter it within 3 minutes)."],
   tooFast: ["잠시 후 다시 시도하세요.", "Please try again in a moment."],
+  safeNumber: ["오늘의 개인안심번호", "Today's safe number"],
+  safeNumberWhy: ["수기명부에 전화번호 대신 적을 수 있습니다 (오늘만 유효).", "Write it on a paper log instead of your phone number (valid today only)."],
 };
 let lang = localStorage.getItem("kipass.lang") === "en" ? 1 : 0;
 const key = "kipass." + CONFIG.issuer + ".credential";
@@ -165,7 +170,16 @@ function render() {
 }
 const consentChecked = new Set();
 
-function show(id) { for (const s of ["consent", "verify", "guardian", "qr"]) $(s).hidden = s !== id; say(""); }
+function show(id) { for (const s of ["consent", "verify", "guardian", "qr"]) $(s).hidden = s !== id; say(""); if (id !== "qr") safeUntil = 0; }
+
+// R-P1: today's safe number for paper logs, asked after the QR is shown (the QR comes first
+// and works without it); asked again once the KST day it was for is over.
+let safeUntil = 0;
+async function safeNumber() {
+  if (Date.now() < safeUntil) return;
+  try { const s = await api("/api/v1/safe-number"); $("safe-number").textContent = s.safeNumber; $("safe-number-box").hidden = false; safeUntil = s.validUntil; }
+  catch { $("safe-number-box").hidden = true; }
+}
 function say(text) { $("message").textContent = text; }
 function banner(text) { $("banner").textContent = text; $("banner").hidden = !text; }
 
@@ -240,6 +254,7 @@ async function newQr() {
     $("qr-image").hidden = false; $("qr-expired").hidden = true;
     banner(""); say("");
     clearInterval(timer); timer = setInterval(tick, 200); tick();
+    safeNumber();
   } catch (e) {
     if (e.status === 401) { localStorage.removeItem(key); clearInterval(timer); return show("consent"); }
     // Other 403s (collection_suspended at alert level 관심/주의, R-O3) show their message below.

@@ -2,7 +2,8 @@
  * DayKeyVault: the issuer's day keys (R-I1, R-I2). One key-value-backed
  * object per issuer (wrangler `new_classes`: no point-in-time recovery, so a
  * deleted key is gone for good). A day's key seals that day's QR handles and
- * encrypts that day's token-log entries; at day + 28 it is destroyed, and
+ * encrypts that day's token-log entries and safe-number owners (and draws
+ * that day's safe numbers); at day + 28 it is destroyed, and
  * from then on nobody — this issuer included — can tell whose a token was.
  *
  * Opening handles and reading the log happen here, with the CryptoKeys
@@ -22,6 +23,7 @@ import {
   openHandle,
   type Bytes,
 } from "@kipass/shared";
+import { safeNumberContext } from "./safe-numbers.js";
 
 /** The one vault of this issuer (its name is also the key-id prefix on a destruction receipt). */
 export const VAULT_NAME = "day-keys";
@@ -58,11 +60,20 @@ export class DayKeyVault extends DurableObject<Env> {
   }
 
   /** Decrypts token-log entries (jti); null for an entry whose day key is gone. */
-  async readLog(issuer: string, entries: { day: string; entry: string }[], now: number): Promise<(string | null)[]> {
+  readLog(issuer: string, entries: { day: string; entry: string }[], now: number): Promise<(string | null)[]> {
+    return this.decrypt(entries.map(({ day, entry }) => ({ day, entry, context: logContext(issuer, day) })), now);
+  }
+
+  /** Decrypts safe-number owners (user references, R-P1); null for a code whose day key is gone. */
+  readSafeNumberOwners(issuer: string, rows: { day: string; codeHash: string; owner: string }[], now: number): Promise<(string | null)[]> {
+    return this.decrypt(rows.map(({ day, codeHash, owner }) => ({ day, entry: owner, context: safeNumberContext(issuer, day, codeHash) })), now);
+  }
+
+  private decrypt(entries: { day: string; entry: string; context: string }[], now: number): Promise<(string | null)[]> {
     return Promise.all(
-      entries.map(async ({ day, entry }) => {
+      entries.map(async ({ day, entry, context }) => {
         const key = await this.liveKey(day, now, false);
-        return key ? decryptField(key, entry, logContext(issuer, day)) : null;
+        return key ? decryptField(key, entry, context) : null;
       }),
     );
   }

@@ -7,6 +7,9 @@
  * still needed (R-U2, R-U3) — so issuing a token never touches D1 (D1 keeps
  * the same facts for everything else; revocation writes here first).
  *
+ * It also draws the user's safe number of the day (R-P1, safe-numbers.ts)
+ * from today's key, claiming it in the SafeNumberLedger.
+ *
  * Log entries are encrypted under the issuer's day key, so when DayKeyVault
  * destroys the key at day + 28 the rows left in this object's point-in-time
  * recovery are unreadable; the alarm deletes them too.
@@ -19,28 +22,40 @@ import {
   SECOND,
   addDays,
   aesKey,
+  decryptField,
   encryptField,
   importPartyKey,
   kstDay,
   kstDayStart,
   migrateSchema,
   mintToken,
+  safeNumberFromBytes,
   sealHandle,
   signingKeys,
   sqlTag,
   tokenId,
   wipeTables,
+  utf8,
   type MintedToken,
 } from "@kipass/shared";
 import { fromHex } from "../user-ref.js";
 import { logContext, vaultOf } from "./day-key-vault.js";
+import { safeNumberContext, safeNumberHash, safeNumberKey, safeNumberLedgerOf } from "./safe-numbers.js";
 
 /** Rate limit (stated choice): at least 2 s between tokens, at most 60 per rolling hour. */
 export const MIN_GAP_MS = 2 * SECOND;
 export const MAX_PER_HOUR = 60;
 
 export type MintResult = ({ ok: true } & MintedToken) | { ok: false; code: "rate_limited"; retryAfterMs: number };
-export type CredentialMintResult = MintResult | { ok: false; code: "revoked_credential" | "guardian_consent_required" };
+type CredentialRefusal = { ok: false; code: "revoked_credential" | "guardian_consent_required" };
+export type CredentialMintResult = MintResult | CredentialRefusal;
+export type SafeNumberResult =
+  | { ok: true; safeNumber: string; day: string; validUntil: number }
+  | CredentialRefusal
+  | { ok: false; code: "safe_number_unavailable" };
+
+/** Candidates tried before giving up; with 20M codes live out of 70.56M, 16 all taken has odds ≈ 0.28¹⁶ ≈ 10⁻⁹. */
+export const SAFE_NUMBER_TRIES = 16;
 
 const MIGRATIONS = [
   `CREATE TABLE owner (user_ref TEXT NOT NULL, nonce INTEGER NOT NULL, last_mint_at INTEGER NOT NULL, minor_until INTEGER, guardian_at INTEGER);
@@ -63,7 +78,9 @@ export class UserTokens extends DurableObject<Env> {
    * Today's day key, cached in this object's memory for the KST day it
    * belongs to (never stored here); minting on day D only uses D's key.
    */
-  private todays: { day: string; key: Promise<CryptoKey> } | null = null;
+  private todays: { day: string; key: Promise<{ aes: CryptoKey; safe: CryptoKey }> } | null = null;
+  /** Today's safe number, in memory only (it can always be drawn again from the day key). */
+  private todaysSafeNumber: { day: string; code: string } | null = null;
   /** Mint times of the last hour (the 60-per-hour cap), loaded on first use. */
   private recent: number[] | null = null;
   /** The time of a mint in flight (not yet written): the rate limit counts it. */
@@ -106,13 +123,43 @@ export class UserTokens extends DurableObject<Env> {
   /** The token endpoint's one call: a live credential of this user, no guardian pending, then mint. */
   async mintWithCredential(credentialHash: string, now: number): Promise<CredentialMintResult> {
     // One read for everything the hot path checks.
+    const owner = this.liveOwner(credentialHash, now);
+    return "ok" in owner ? owner : this.mintAs(owner, now);
+  }
+
+  /**
+   * R-P1, R-U6: the user's safe number of today (KST) — the first of their
+   * candidates for the day that nobody else at this issuer holds.
+   */
+  async safeNumberWithCredential(credentialHash: string, now: number): Promise<SafeNumberResult> {
+    const owner = this.liveOwner(credentialHash, now);
+    if ("ok" in owner) return owner;
+    const day = kstDay(now);
+    const validUntil = kstDayStart(addDays(day, 1));
+    if (this.todaysSafeNumber?.day === day) return { ok: true, safeNumber: this.todaysSafeNumber.code, day, validUntil };
+    const keys = await this.todaysKey(now);
+    for (let attempt = 0; attempt < SAFE_NUMBER_TRIES; attempt++) {
+      const code = safeNumberFromBytes(new Uint8Array(await crypto.subtle.sign("HMAC", keys.safe, utf8(`${owner.user_ref}:${attempt}`))));
+      const codeHash = await safeNumberHash(this.env, day, code);
+      const context = safeNumberContext(this.env.PARTY_ID, day, codeHash);
+      const claim = await safeNumberLedgerOf(this.env, codeHash).claim(day, codeHash, await encryptField(keys.aes, owner.user_ref, context));
+      if (claim.claimed || (await decryptField(keys.aes, claim.owner, context)) === owner.user_ref) {
+        this.todaysSafeNumber = { day, code };
+        return { ok: true, safeNumber: code, day, validUntil };
+      }
+    }
+    return { ok: false, code: "safe_number_unavailable" };
+  }
+
+  /** The owner, if this credential is live and no guardian's consent is pending — one read. */
+  private liveOwner(credentialHash: string, now: number): Owner | CredentialRefusal {
     const row = this.sql<Owner & { minor_until: number | null; guardian_at: number | null; live: number }>`
       SELECT user_ref, nonce, last_mint_at, minor_until, guardian_at,
              EXISTS (SELECT 1 FROM devices WHERE credential_hash = ${credentialHash} AND revoked_at IS NULL) AS live
       FROM owner`[0];
     if (!row || !row.live) return { ok: false, code: "revoked_credential" };
     if (row.minor_until !== null && row.minor_until > now && row.guardian_at === null) return { ok: false, code: "guardian_consent_required" };
-    return this.mintAs(row, now);
+    return row;
   }
 
   /** Mints a token for this user at `now`, or refuses under the rate limit. */
@@ -133,7 +180,7 @@ export class UserTokens extends DurableObject<Env> {
       const nonce = (owner.nonce + 1) >>> 0;
       const day = kstDay(now);
       const issuer = this.env.PARTY_ID;
-      const key = await this.todaysKey(now);
+      const key = (await this.todaysKey(now)).aes;
       const sealed = await sealHandle(key, issuer, { userRef: fromHex(owner.user_ref), nonce });
       const logEntry = await encryptField(key, await tokenId(sealed), logContext(issuer, day));
       const ring = signingKeys(this.env.SIGNING_KEYS);
@@ -187,12 +234,12 @@ export class UserTokens extends DurableObject<Env> {
     await this.due.arm();
   }
 
-  private todaysKey(now: number): Promise<CryptoKey> {
+  private todaysKey(now: number): Promise<{ aes: CryptoKey; safe: CryptoKey }> {
     const day = kstDay(now);
     if (this.todays?.day !== day) {
       const key = vaultOf(this.env)
         .todaysKey(now)
-        .then(({ raw }) => aesKey(new Uint8Array(raw)));
+        .then(async ({ raw }) => ({ aes: await aesKey(new Uint8Array(raw)), safe: await safeNumberKey(new Uint8Array(raw)) }));
       this.todays = { day, key };
       key.catch(() => {
         if (this.todays?.key === key) this.todays = null;
