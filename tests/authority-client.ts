@@ -167,3 +167,15 @@ export async function tryUnauthorisedAuthority(
   }
   return out;
 }
+
+/**
+ * For fuzzing a party: the authority's valid signature over any request, and
+ * the refused signatures (as header maps) to corrupt, for its authority routes.
+ */
+export function authorityFuzzing(keys: AuthorityKeys, audience: string) {
+  return {
+    credential: { name: "authority", headers: (method: string, path: string, body: string) => signedHeaders(keys, audience, method, path, body) },
+    signatures: async (route: { method: string; path: string }) =>
+      route.path.startsWith("/authority/") ? Object.values(await refusedSignatures(keys, audience, route.method, route.path, "{}")) : [],
+  };
+}

@@ -11,6 +11,7 @@
  */
 import fc from "fast-check";
 import { DEFAULT_BODY_LIMIT, SIGNATURE_HEADER, TOKEN_PREFIX } from "../shared/src/index.js";
+import { recordFigure } from "./reliability.js";
 
 // ---------- the documented routes ----------
 
@@ -314,8 +315,8 @@ export function refusedBody(schema: JsonSchema): fc.Arbitrary<FuzzBody> {
           .tuple(base, fc.constantFrom(...bounded), fc.constantFrom(...UNICODE_EDGES, "a", "가"), fc.integer({ min: 1, max: 3000 }))
           .map(([v, [k, s], unit, extra]) => {
             const want = (s.maxLength ?? 0) + extra;
-            // Counted in UTF-16 units, as zod does: one more unit than allowed at least.
-            const long = unit.repeat(Math.ceil(want / unit.length) + 1);
+            // Zod counts code points, not UTF-16 units: over the limit either way.
+            const long = unit.repeat(Math.ceil(want / [...unit].length) + 1);
             return { text: JSON.stringify({ ...v, [k]: long }), why: `${k} over ${s.maxLength}` };
           }),
       );
@@ -651,4 +652,23 @@ export async function fuzzWorker(w: WorkerFuzz): Promise<WorkerFuzzResult> {
     if (changed.length) throw new Error(`${routeKey(route)}: malformed requests changed storage: ${changed.join(", ")}`);
   }
   return { routes: keys, sent };
+}
+
+/** The handlers every party mounts outside openapi.json. */
+export const LANDING_PAGE: FuzzRoute = { method: "GET", path: "/", params: [], query: [], body: null };
+export const OPENAPI_DOCUMENT: FuzzRoute = { method: "GET", path: "/openapi.json", params: [], query: [], body: null };
+/** Local stack only (DEV_MODE): the SMS outbox of a phone. */
+export const DEV_OUTBOX: FuzzRoute = { method: "GET", path: "/dev/outbox", params: [], query: [{ name: "phone", required: true, schema: {} }], body: null };
+
+export const bearerCredential = (name: string, value: string): Credential => ({ name, headers: async () => ({ authorization: `Bearer ${value}` }) });
+
+/**
+ * fuzzWorker, then the figure for docs/reliability.md: how many malformed
+ * requests were sent to how many endpoints (every one of them, numRuns each).
+ */
+export async function fuzzAndRecord(task: Parameters<typeof recordFigure>[0], w: WorkerFuzz): Promise<WorkerFuzzResult> {
+  const result = await fuzzWorker(w);
+  if (result.sent !== result.routes.length * (w.numRuns ?? 1000)) throw new Error(`sent ${result.sent} requests to ${result.routes.length} routes`);
+  recordFigure(task, { area: "bad inputs tried", what: `${w.worker}: ${result.routes.length} endpoints × malformed bodies/headers/tokens/sizes`, count: result.sent });
+  return result;
 }

@@ -61,3 +61,12 @@ export function changedParts(before: Record<string, unknown>, after: Record<stri
   const keys = new Set([...Object.keys(before), ...Object.keys(after)]);
   return [...keys].filter((k) => dumpText(before[k]) !== dumpText(after[k]));
 }
+
+/** Requests to an authority endpoint log every attempt, refused ones too (R-A3), and claim their request id. */
+export const ATTEMPT_LOGS = ["authority_audit", "request_replay"];
+
+/** "D1 <table>" → the table as text; for a route under /authority/, without the attempt logs. */
+export async function d1Snapshot(db: D1Database, routePath: string): Promise<Record<string, string>> {
+  const d1 = await dumpD1(db, routePath.startsWith("/authority/") ? ATTEMPT_LOGS : []);
+  return Object.fromEntries(Object.entries(d1).map(([t, rows]) => [`D1 ${t}`, dumpText(rows)]));
+}
