@@ -51,6 +51,8 @@ export function workerProject(p: WorkerProject) {
     test: {
       name: p.name,
       include: ["test/**/*.test.ts"],
+      // A first request starts workerd and the worker; on a loaded 2-core machine that alone can pass 5 s.
+      testTimeout: 30_000,
       setupFiles: p.migrations ? [`${root}tests/apply-migrations.ts`] : [],
     },
   });

@@ -11,8 +11,9 @@
  * D (kakao) at T0 + 5 h — outside the window. E (naver) at F2 at T0 — a
  * facility the case never visited. Each party keeps an audit chain of the
  * requests it accepted; `https://control.test/tamper/<party>` alters its
- * first entry, as an insider editing the log would. Safe numbers (paper
- * logs): B at naver and D at kakao both hold 12가34나 on 2026-11-20.
+ * first entry, as an insider editing the log would. `https://control.test/seen`
+ * lists the signed claims of every request the parties received (and clears it).
+ * Safe numbers (paper logs): B at naver and D at kakao both hold 12가34나 on 2026-11-20.
  */
 import {
   GENESIS_HASH,
@@ -88,6 +89,7 @@ export async function fakeWorld() {
     chain.push({ ...record, seq, prevHash, hash: await auditHash(seq, prevHash, record) });
   };
   const replay = new MemoryReplayStore();
+  let seen: { party: string; path: string; case: string; inv: string; purpose: string; verified: boolean }[] = [];
   const authorityJwks = publishedJwks(authority.signing, authority.encryption);
 
   async function answer(party: string, path: string, body: Record<string, unknown>, caseId: string): Promise<unknown> {
@@ -143,6 +145,11 @@ export async function fakeWorld() {
     const url = new URL(request.url);
     if (url.hostname === "control.test") {
       const [, action, party] = url.pathname.split("/");
+      if (action === "seen") {
+        const out = seen;
+        seen = [];
+        return Response.json(out);
+      }
       if (action === "down") down.add(party!);
       else if (action === "tamper") chains[party!]![0]!.outcome = "accepted 204";
       else down.delete(party!);
@@ -156,6 +163,7 @@ export async function fakeWorld() {
       { method: request.method, path: url.pathname, headers: request.headers, body: bytes },
       { audience: party, jwks: authorityJwks, replay, now: Date.now() },
     );
+    seen.push({ party, path: url.pathname, verified: verified.ok, ...(verified.ok ? { case: verified.claims.case, inv: verified.claims.inv, purpose: verified.claims.purpose } : { case: "", inv: "", purpose: "" }) });
     if (!verified.ok) return Response.json({ error: { code: verified.code, message: verified.message } }, { status: 401 });
     const data = await answer(party, url.pathname, JSON.parse(new TextDecoder().decode(bytes)) as Record<string, unknown>, verified.claims.case);
     if (data === null) return Response.json({ error: { code: "not_found", message: url.pathname } }, { status: 404 });

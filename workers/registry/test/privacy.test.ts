@@ -1,46 +1,23 @@
 // R-R1 / architecture.md "what the registry must never learn": a raw dump of
 // every byte the registry stores — D1, every Facility and TokenLedger
-// object, every day-key vault — holds no name, phone or issuer user reference.
-import { listDurableObjectIds, runInDurableObject } from "cloudflare:test";
+// object, every day-key vault — holds no name, phone, birth date or issuer
+// user reference. And R-A3: the authority gets nothing from the registry
+// without a signed request naming a case and a purpose.
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { SEALED_BYTES, aesKey, importPartyKey, mintToken, randomBytes, sealHandle, toBase64url } from "../../../shared/src/index.js";
-import { issuerRings, json, login, registerFacility, scan, addStaff } from "./helpers.js";
+import { AuditLog, SEALED_BYTES, aesKey, importPartyKey, mintToken, randomBytes, sealHandle, toBase64url } from "../../../shared/src/index.js";
+import { authorityKeys, tryUnauthorisedAuthority } from "../../../tests/authority-client.js";
+import { expectNothingGiven } from "../../../tests/privacy-checks.js";
+import { documentedRoutes, type OpenApiDocument } from "../../../tests/fuzz-inputs.js";
+import { dumpD1, dumpKvObjects, dumpSqlObjects, dumpText, hex } from "../../../tests/storage-dump.js";
+import { BASE, addStaff, issuerRings, json, login, registerFacility, scan, send, testEnv } from "./helpers.js";
 
-const hex = (b: Uint8Array) => [...b].map((x) => x.toString(16).padStart(2, "0")).join("");
-
-async function dumpD1(): Promise<string> {
-  const { results: tables } = await env.DB.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%'").all<{ name: string }>();
-  const out: unknown[] = [];
-  for (const { name } of tables) out.push(name, (await env.DB.prepare(`SELECT * FROM "${name}"`).all()).results);
-  return JSON.stringify(out);
-}
-
-async function dumpSqliteObjects(binding: "FACILITY" | "TOKEN_LEDGER"): Promise<string> {
-  const ns = env[binding] as unknown as DurableObjectNamespace;
-  const out: unknown[] = [];
-  for (const id of await listDurableObjectIds(ns)) {
-    const stub = ns.get(id);
-    out.push(
-      await runInDurableObject(stub, (_, state) => {
-        const tables = state.storage.sql.exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '_cf_%' AND name NOT LIKE 'sqlite_%'").toArray();
-        return tables.map(({ name }) => [name, state.storage.sql.exec(`SELECT * FROM "${name}"`).toArray()]);
-      }),
-    );
-  }
-  return JSON.stringify(out, (_, v) => (v instanceof ArrayBuffer ? hex(new Uint8Array(v)) : v));
-}
-
-async function dumpVaults(): Promise<string> {
-  const out: unknown[] = [];
-  for (const id of await listDurableObjectIds(env.DAY_KEY_VAULT)) {
-    out.push(await runInDurableObject(env.DAY_KEY_VAULT.get(id), async (_, state) => [...(await state.storage.list()).entries()]));
-  }
-  return JSON.stringify(out, (_, v) => (v instanceof Uint8Array ? hex(v) : v));
+async function dumpAll(): Promise<string> {
+  return dumpText([await dumpD1(env.DB), await dumpSqlObjects(env.FACILITY), await dumpSqlObjects(env.TOKEN_LEDGER), await dumpKvObjects(env.DAY_KEY_VAULT)]);
 }
 
 describe("what the registry stores", () => {
-  it("holds no name, phone or issuer user reference anywhere", async () => {
+  it("holds no name, phone, birth date or issuer user reference anywhere", async () => {
     const representative = "박비밀대표";
     const ownerPhone = "01098765432";
     const businessPhone = "02-9876-5432";
@@ -48,31 +25,61 @@ describe("what the registry stores", () => {
     const owner = await login(f.loginId, f.password);
     const staff = await addStaff(owner);
 
-    // A visitor's token as an issuer mints it: the user reference is sealed inside.
+    // A visitor the issuer knows by name, phone and birth date; their tokens seal the user reference.
+    const visitor = { name: "정방문객", phone: "01055501234", birthDate: "1987-06-05" };
     const userRef = randomBytes(16);
     const issuerSecret = await aesKey(randomBytes(32));
     const tokens = [];
+    const handles = [];
     for (let nonce = 0; nonce < 3; nonce++) {
       const sealed = await sealHandle(issuerSecret, "naver", { userRef, nonce });
       expect(sealed).toHaveLength(SEALED_BYTES);
+      handles.push(sealed);
       const t = await mintToken({ issuer: "naver", kid: issuerRings.naver.current.kid, privateKey: await importPartyKey(issuerRings.naver.current, "private"), sealed, now: Date.now() });
       tokens.push(t);
       await json(await scan(nonce === 0 ? owner : staff.session, t.qr), 200);
     }
 
-    const dump = [await dumpD1(), await dumpSqliteObjects("FACILITY"), await dumpSqliteObjects("TOKEN_LEDGER"), await dumpVaults()].join("\n");
+    const dump = await dumpAll();
     expect(dump).toContain(f.facilityId); // the dump is real…
+    expect(dump).toContain('"visits"'); // …and holds the visits
     const forbidden = [
       representative,
       ownerPhone,
       "010-9876-5432",
       businessPhone,
       "9876-5432",
+      visitor.name,
+      visitor.phone,
+      "010-5550-1234",
+      visitor.birthDate,
+      "19870605",
       hex(userRef),
       toBase64url(userRef),
+      ...handles.map(hex), // the sealed handle only inside the QR, and the QR only encrypted again
+      ...handles.map(toBase64url),
       ...tokens.map((t) => t.qr.slice(4, 60)), // the QR itself is stored only encrypted again (R-R1)
       ...tokens.map((t) => t.jti), // token ids only as keyed hashes
     ];
     for (const s of forbidden) expect(dump, s).not.toContain(s);
   });
 });
+
+describe("the authority's access (R-A3)", () => {
+  const keys = authorityKeys(testEnv.TEST_AUTHORITY_SIGNING, testEnv.TEST_AUTHORITY_ENCRYPTION);
+
+  it("refuses every authority endpoint unsigned, signed by another key, or signed without a case id or purpose", async () => {
+    const doc = (await (await send(new Request(`${BASE}/openapi.json`))).json()) as OpenApiDocument;
+    const routes = documentedRoutes(doc).filter((r) => r.path.startsWith("/authority/"));
+    expect(routes.map((r) => r.path)).toEqual(expect.arrayContaining(["/authority/v1/visits", "/authority/v1/facility-tokens", "/authority/v1/facilities", "/authority/v1/ping", "/authority/v1/audit"]));
+    const before = await auditLength();
+    const outcomes = await tryUnauthorisedAuthority(send, BASE, keys, "registry", routes);
+    expectNothingGiven(outcomes);
+    // Every refused attempt is in the audit chain, without a case.
+    const log = await new AuditLog(env.DB).entries(before + 1, 10_000);
+    expect(log).toHaveLength(outcomes.length);
+    expect(log.every((e) => e.caseId === null && !e.outcome.startsWith("accepted"))).toBe(true);
+  });
+});
+
+const auditLength = async () => (await env.DB.prepare("SELECT COUNT(*) AS n FROM authority_audit").first<{ n: number }>())!.n;

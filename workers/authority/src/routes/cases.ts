@@ -85,7 +85,7 @@ const caseAuditRoute = createRoute({
         },
       },
     },
-    ...errorResponses(401, 403),
+    ...errorResponses(401, 403, 404),
   },
 });
 
@@ -94,6 +94,8 @@ export function mountCaseAudit(app: OpenAPIHono<AuthorityEnv>): void {
   app.openapi(caseAuditRoute, async (c) => {
     const { caseId: id } = c.req.valid("param");
     const now = c.var.clock.now();
+    // R-A3: signed requests go out only under an open case, this audit's too.
+    if (!(await c.env.DB.prepare("SELECT 1 AS x FROM cases WHERE id = ?").bind(id).first())) throw new AppError(404, "case_not_found", `no case "${id}"`);
     const result = await auditCase(c.env, id, { caseId: id, investigator: c.var.investigator.id, purpose: "audit", now });
     await audit(c.env, { at: now, investigator: c.var.investigator.id, caseId: id, action: "audit case", outcome: result.problems.length ? `${result.problems.length} problems` : "consistent" });
     return c.json(result, 200);
