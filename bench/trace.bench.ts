@@ -135,7 +135,7 @@ async function timeTraces(authority: string, token: string, caseId: string, scen
     const r = await send("POST", `${authority}/api/cases/${caseId}/traces`, { authorization: `Bearer ${token}` }, body, SLOW_MS);
     const ms = performance.now() - started;
     const trace = JSON.parse(r.body) as { status?: string; contacts?: unknown[]; windows?: unknown[] };
-    if (r.status !== 200 || trace.status !== "complete") failures.note(`trace ${r.status}: ${r.body.slice(0, 120)}`);
+    if (r.status !== 201 || trace.status !== "complete") failures.note(`trace ${r.status}: ${r.body.slice(0, 120)}`);
     else if (trace.windows?.length !== CASE_VISITS || trace.contacts?.length !== CASE_VISITS) {
       failures.note(`trace found ${trace.windows?.length} windows and ${trace.contacts?.length} contacts, expected ${CASE_VISITS} and ${CASE_VISITS}`);
     }

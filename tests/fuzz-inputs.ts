@@ -660,6 +660,19 @@ export const OPENAPI_DOCUMENT: FuzzRoute = { method: "GET", path: "/openapi.json
 /** Local stack only (DEV_MODE): the SMS outbox of a phone. */
 export const DEV_OUTBOX: FuzzRoute = { method: "GET", path: "/dev/outbox", params: [], query: [{ name: "phone", required: true, schema: {} }], body: null };
 
+/** Local stack only (DEV_MODE): seeding background visits for `npm run bench trace`. */
+export const DEV_SEED_VISITS: FuzzRoute = {
+  method: "POST",
+  path: "/dev/seed-visits",
+  params: [],
+  query: [],
+  body: {
+    type: "object",
+    required: ["facilities", "perFacility", "from", "to"],
+    properties: { facilities: { type: "array" }, perFacility: { type: "integer" }, from: { type: "integer" }, to: { type: "integer" } },
+  },
+};
+
 export const bearerCredential = (name: string, value: string): Credential => ({ name, headers: async () => ({ authorization: `Bearer ${value}` }) });
 
 /**

@@ -9,7 +9,7 @@ import fc from "fast-check";
 import { expect, it } from "vitest";
 import { DEV_NOW_HEADER } from "../../../shared/src/index.js";
 import { authorityFuzzing, authorityKeys } from "../../../tests/authority-client.js";
-import { DEV_OUTBOX, LANDING_PAGE, OPENAPI_DOCUMENT, badTokens, bearerCredential, fuzzAndRecord } from "../../../tests/fuzz-inputs.js";
+import { DEV_OUTBOX, DEV_SEED_VISITS, LANDING_PAGE, OPENAPI_DOCUMENT, badTokens, bearerCredential, fuzzAndRecord } from "../../../tests/fuzz-inputs.js";
 import { d1Snapshot, dumpKvObjects, dumpSqlObjects, dumpText } from "../../../tests/storage-dump.js";
 import { app } from "../src/index.js";
 import { BASE, activeFacility, addStaff, approver, issuerRings, json, mintQr, scan, testEnv } from "./helpers.js";
@@ -31,7 +31,7 @@ it("refuses 1,000 malformed requests per endpoint with a 4xx envelope and stores
     // The worker's own app, called in this isolate: the same code and bindings as exports.default.fetch, without a loopback hop per request.
     send: async (req) => app.fetch(req, env, createExecutionContext()),
     app,
-    undocumented: [LANDING_PAGE, OPENAPI_DOCUMENT, DEV_OUTBOX],
+    undocumented: [LANDING_PAGE, OPENAPI_DOCUMENT, DEV_OUTBOX, DEV_SEED_VISITS],
     credentials: [
       bearerCredential("staff device", staff.session),
       bearerCredential("owner", f.session),
