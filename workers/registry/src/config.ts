@@ -13,7 +13,7 @@ export { devMode, devOutbox, fieldKey, lookupHash, smsProvider } from "@kipass/s
  * (HMAC: token ids, phones, outbox), ADMIN_TOKEN (creates approver accounts),
  * SMS_API_KEY (production SMS gateway only).
  */
-export type RegistryBindings = Env & PartySecrets & { ADMIN_TOKEN?: string; UI_ORIGINS?: string };
+export type RegistryBindings = Env & PartySecrets & { ADMIN_TOKEN?: string; UI_ORIGINS?: string; WALLET_ORIGINS?: string };
 export type RegistryEnv = { Bindings: RegistryBindings; Variables: AuthorityAccessVariables };
 
 export const identity = (env: RegistryBindings) => ({ id: env.PARTY_ID, name: env.PARTY_NAME });

@@ -16,6 +16,7 @@ import { mountCounts } from "./routes/counts.js";
 import { mountFacilities } from "./routes/facilities.js";
 import { mountPhone } from "./routes/phone.js";
 import { mountScan } from "./routes/scan.js";
+import { mountTokenStatus } from "./routes/token-status.js";
 import { issuerKeys } from "./trust.js";
 
 export { DayKeyVault } from "./durable/day-key-vault.js";
@@ -52,6 +53,7 @@ mountAuthorityPing(app, {
 app.use("/v1/*", allowBrowserOrigins<RegistryBindings>((env) => env.UI_ORIGINS));
 
 mountScan(app);
+mountTokenStatus(app);
 mountPhone(app);
 mountFacilities(app);
 mountAccounts(app);

@@ -80,6 +80,11 @@ export class TokenLedger extends DurableObject<RegistryBindings> {
     return holder === input.facilityId ? { ok: true, first: false } : { ok: false, code: "token_used" };
   }
 
+  /** The wallet's relay check (routes/token-status.ts): when this token was claimed, if at or after `since`; never where. */
+  claimedSince(tokenHash: string, since: number): number | null {
+    return this.sql<{ at: number }>`SELECT at FROM claims WHERE token_hash = ${tokenHash} AND at >= ${since}`[0]?.at ?? null;
+  }
+
   /** Authority (tracing step 2): where and when these tokens were claimed. Unknown or expired ones are left out. */
   async whereClaimed(tokenHashes: string[], now: number): Promise<ClaimedToken[]> {
     const out: ClaimedToken[] = [];
