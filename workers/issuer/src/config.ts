@@ -8,7 +8,7 @@ import type { AuthorityAccessVariables, PartySecrets } from "@kipass/shared";
 export { devMode, devOutbox, fieldKey, lookupHash, smsProvider } from "@kipass/shared";
 
 /** Env plus the production-only SMS gateway key (a secret, absent locally). */
-export type IssuerBindings = Env & PartySecrets;
+export type IssuerBindings = Env & PartySecrets & { REGISTRY_URL?: string };
 export type IssuerEnv = { Bindings: IssuerBindings; Variables: AuthorityAccessVariables };
 
 export const identity = (env: IssuerBindings) => ({ id: env.PARTY_ID, name: env.PARTY_NAME });
