@@ -4,15 +4,13 @@
 // hh:mm" within about a second, so the holder notices the forwarded QR.
 // Headless Chromium against the naver issuer and the registry, each its own
 // `wrangler dev`.
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { chromium, type BrowserContext, type Page } from "playwright-core";
+import { mkdirSync } from "node:fs";
+import type { BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { enrolVisitor, login, registerFacility, scanQr, validBusinessNumber } from "../../scripts/people.js";
 import { startIssuer, type RunningIssuer } from "../issuer-dev.js";
+import { phoneBrowser, type PhoneBrowser } from "./phone-browser.js";
 
-const CHROMIUM = "/usr/bin/chromium";
 const SHOTS = new URL("../../screenshots/", import.meta.url).pathname;
 
 describe("wallet relay check in Chromium", () => {
@@ -20,31 +18,20 @@ describe("wallet relay check in Chromium", () => {
   let registry: RunningIssuer;
   let context: BrowserContext;
   let page: Page;
-  let profile: string;
+  let browser: PhoneBrowser;
 
   beforeAll(async () => {
     [issuer, registry] = await Promise.all([startIssuer("naver"), startIssuer("registry")]);
-    profile = mkdtempSync(join(tmpdir(), "kipass-chromium-"));
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-      viewport: { width: 390, height: 844 },
-      deviceScaleFactor: 2,
-      locale: "ko-KR",
-    });
     // The wallet talks to its issuer and, for the relay check, to the registry; nothing else.
-    await context.route("**/*", (route) => {
-      const url = route.request().url();
-      return url.startsWith(issuer.url) || url.startsWith(registry.url) ? route.continue() : route.abort();
-    });
+    browser = await phoneBrowser([issuer.url, registry.url]);
+    context = browser.context;
     page = await context.newPage();
     mkdirSync(SHOTS, { recursive: true });
   }, 180_000);
 
   afterAll(async () => {
-    await context?.close();
+    await browser?.close();
     await Promise.all([issuer?.stop(), registry?.stop()]);
-    if (profile) rmSync(profile, { recursive: true, force: true });
   });
 
   it("shows 사용됨 with the time within about a second of someone else scanning the forwarded QR", { timeout: 90_000 }, async () => {
