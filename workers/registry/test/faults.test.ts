@@ -1,6 +1,8 @@
 // Faults under load: valid scans, replays and garbage across 100 facilities
 // while every Durable Object is aborted mid-run. A device retries a scan that
-// failed with a 5xx (as the scanner UI does); afterwards every valid scan is
+// failed with a 5xx (the scanner UI submits a QR still held in front of the
+// camera again after 5 s; here at once, so the 15 s token is still fresh);
+// afterwards every valid scan is
 // recorded exactly once, every replay refused, the hourly counts equal the
 // visits, no claim is left without its visit, and the retention alarm of
 // every object is armed again from its due-work table.
