@@ -47,7 +47,7 @@ export function reliabilityMarkdown(rows: Row[], run: { date: string; command: s
     "",
     `- date: ${run.date}`,
     `- machine: ${availableParallelism()} cores (${cpu}), Node ${process.version}, ${process.platform}/${process.arch}`,
-    "- \"records lost\" is measured: visits expected minus visits found after the run (must be 0).",
+    "- \"records lost\" is measured by each test after its run: records expected minus records found (must be 0).",
     "",
     "| area | what | count | test file |",
     "|---|---|---:|---|",
