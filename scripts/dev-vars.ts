@@ -70,11 +70,12 @@ const authorityJwks = (a: AuthorityKeys): string => JSON.stringify(publishedJwks
 export function localUrls(d: Deployment): Record<string, string> {
   switch (d.kind) {
     case "issuer":
-      return {};
+      return { REGISTRY_URL: localUrl(deployment("registry")) };
     case "registry":
       return {
         TRUSTED_ISSUERS: JSON.stringify(ISSUERS.map((i) => ({ id: i.env, url: `${localUrl(i)}/.well-known/jwks.json` }))),
         UI_ORIGINS: localUrl(deployment("scanner-ui")),
+        WALLET_ORIGINS: ISSUERS.map(localUrl).join(","),
       };
     case "authority":
       return {

@@ -4,15 +4,14 @@
 // regenerations (Naver: 2), then the "재생성 / Regenerate" button; offline,
 // a clear message instead of a stale QR; the device credential re-used after
 // a reload (R-U2, R-U4).
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { chromium, type BrowserContext, type Page } from "playwright-core";
+import { mkdirSync } from "node:fs";
+import type { BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseJwks, verifyToken } from "../../shared/src/index.js";
+import { deployment, localUrl } from "../../scripts/deployments.js";
 import { codeFromOutbox, startIssuer, type RunningIssuer } from "../issuer-dev.js";
+import { phoneBrowser, type PhoneBrowser } from "./phone-browser.js";
 
-const CHROMIUM = "/usr/bin/chromium";
 const SHOTS = new URL("../../screenshots/", import.meta.url).pathname;
 const AUTO_REGENERATIONS = 2; // [env.naver] QR_AUTO_REGENERATIONS
 
@@ -20,29 +19,20 @@ describe("wallet page in Chromium", () => {
   let issuer: RunningIssuer;
   let context: BrowserContext;
   let page: Page;
-  let profile: string;
+  let browser: PhoneBrowser;
 
   beforeAll(async () => {
     issuer = await startIssuer("naver");
-    profile = mkdtempSync(join(tmpdir(), "kipass-chromium-"));
-    // A fresh profile per run (playwright passes it as --user-data-dir).
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-      viewport: { width: 390, height: 844 },
-      deviceScaleFactor: 2,
-      locale: "ko-KR",
-    });
     // Nothing may load from anywhere but the issuer itself (no CDN).
-    await context.route("**/*", (route) => (route.request().url().startsWith(issuer.url) ? route.continue() : route.abort()));
+    browser = await phoneBrowser([issuer.url]);
+    context = browser.context;
     page = await context.newPage();
     mkdirSync(SHOTS, { recursive: true });
   });
 
   afterAll(async () => {
-    await context?.close();
+    await browser?.close();
     await issuer?.stop();
-    if (profile) rmSync(profile, { recursive: true, force: true });
   });
 
   const shownQr = () => page.locator("#qr-image").getAttribute("data-qr");
@@ -50,7 +40,9 @@ describe("wallet page in Chromium", () => {
 
   it("walks a first-time user through consent and SMS verification to a QR", { timeout: 60_000 }, async () => {
     const external: string[] = [];
-    page.on("request", (r) => (r.url().startsWith(issuer.url) ? undefined : external.push(r.url())));
+    // Besides its issuer, the wallet may only ask the registry whether its QR was scanned (relay.browser.test.ts).
+    const registry = localUrl(deployment("registry"));
+    page.on("request", (r) => (r.url().startsWith(issuer.url) || r.url() === `${registry}/wallet/v1/token-status` ? undefined : external.push(r.url())));
     await page.goto(issuer.url);
     await expect.poll(() => page.locator("#consent").isVisible()).toBe(true);
     expect(await page.locator("#consent h2").textContent()).toContain("개인정보 수집·이용");

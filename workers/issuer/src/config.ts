@@ -7,8 +7,8 @@ import type { AuthorityAccessVariables, PartySecrets } from "@kipass/shared";
 
 export { devMode, devOutbox, fieldKey, lookupHash, smsProvider } from "@kipass/shared";
 
-/** Env plus the production-only SMS gateway key (a secret, absent locally) and OPERATOR_TOKEN (alert level, shutdown). */
-export type IssuerBindings = Env & PartySecrets & { OPERATOR_TOKEN?: string };
+/** Env plus the production-only SMS gateway key (a secret, absent locally), OPERATOR_TOKEN (alert level, shutdown) and the registry the wallet asks about its token (relay check). */
+export type IssuerBindings = Env & PartySecrets & { OPERATOR_TOKEN?: string; REGISTRY_URL?: string };
 export type IssuerEnv = { Bindings: IssuerBindings; Variables: AuthorityAccessVariables };
 
 export const identity = (env: IssuerBindings) => ({ id: env.PARTY_ID, name: env.PARTY_NAME });

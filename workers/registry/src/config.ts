@@ -14,7 +14,7 @@ export { devMode, devOutbox, fieldKey, lookupHash, smsProvider } from "@kipass/s
  * OPERATOR_TOKEN (alert level and shutdown, shared/src/operations.ts),
  * SMS_API_KEY (production SMS gateway only).
  */
-export type RegistryBindings = Env & PartySecrets & { ADMIN_TOKEN?: string; OPERATOR_TOKEN?: string; UI_ORIGINS?: string };
+export type RegistryBindings = Env & PartySecrets & { ADMIN_TOKEN?: string; OPERATOR_TOKEN?: string; UI_ORIGINS?: string; WALLET_ORIGINS?: string };
 export type RegistryEnv = { Bindings: RegistryBindings; Variables: AuthorityAccessVariables };
 
 export const identity = (env: RegistryBindings) => ({ id: env.PARTY_ID, name: env.PARTY_NAME });

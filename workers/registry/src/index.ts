@@ -18,6 +18,7 @@ import { mountFacilities } from "./routes/facilities.js";
 import { mountPhone } from "./routes/phone.js";
 import { mountScan } from "./routes/scan.js";
 import { registryOperations } from "./operations.js";
+import { mountTokenStatus } from "./routes/token-status.js";
 import { issuerKeys } from "./trust.js";
 
 export { DayKeyVault } from "./durable/day-key-vault.js";
@@ -54,6 +55,7 @@ mountAuthorityPing(app, {
 app.use("/v1/*", allowBrowserOrigins<RegistryBindings>((env) => env.UI_ORIGINS));
 
 mountScan(app);
+mountTokenStatus(app);
 mountPhone(app);
 mountFacilities(app);
 mountAccounts(app);

@@ -52,6 +52,8 @@ export const deviceOut = z.object({ deviceId: z.string(), guardianRequired: z.bo
 export const tokenOut = z
   .object({
     qr: z.string(),
+    /** The token's id: the wallet asks the registry whether it has been scanned (relay check). */
+    jti: z.string(),
     issuedAt: z.number().int(),
     expiresAt: z.number().int(),
     /** The server's clock when minting: the wallet counts down expiresAt − serverTime on its own clock. */

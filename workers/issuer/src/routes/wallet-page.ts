@@ -17,12 +17,22 @@ export function mountWalletPage(app: OpenAPIHono<IssuerEnv>): void {
     const nonce = toBase64url(randomBytes(16));
     c.header(
       "content-security-policy",
-      `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'nonce-${nonce}'; img-src data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`,
+      `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'nonce-${nonce}'; img-src data:; connect-src 'self'${registryOrigin(c.env)}; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`,
     );
     c.header("cache-control", "no-store");
     return c.html(walletPage(c.env, nonce));
   });
 }
+
+/** The registry the wallet asks "has my QR been scanned?" (relay check, docs/threat-model.md); never the issuer. */
+const registryUrl = (env: IssuerBindings): string | null => {
+  try {
+    return env.REGISTRY_URL ? new URL(env.REGISTRY_URL).origin : null;
+  } catch {
+    return null;
+  }
+};
+const registryOrigin = (env: IssuerBindings) => (registryUrl(env) ? ` ${registryUrl(env)}` : "");
 
 const esc = (s: string) => s.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
 
@@ -31,6 +41,7 @@ export function walletPage(env: IssuerBindings, nonce: string): string {
     issuer: env.PARTY_ID,
     name: env.PARTY_NAME,
     autoRegenerations: autoRegenerations(env),
+    registry: registryUrl(env),
     consent: { version: CONSENT_VERSION, texts: CONSENT_TEXTS },
   };
   // JSON inside <script>: "<" escaped so no text can close the element.
@@ -74,7 +85,7 @@ export function walletPage(env: IssuerBindings, nonce: string): string {
 </section>
 
 <section id="qr" hidden>
-  <div id="qr-box" aria-live="polite"><div id="qr-image"></div><p id="qr-expired" hidden data-t="expired"></p></div>
+  <div id="qr-box" aria-live="polite"><div id="qr-image"></div><p id="qr-expired" hidden data-t="expired"></p><p id="qr-used" role="alert" hidden></p></div>
   <p id="countdown" aria-live="polite"></p>
   <button id="regenerate" type="button" hidden data-t="regenerate"></button>
   <p id="safe-number-box" hidden><span data-t="safeNumber"></span> <strong id="safe-number"></strong><br><small data-t="safeNumberWhy"></small></p>
@@ -112,6 +123,7 @@ header button{width:auto;margin:0;padding:.4rem .8rem;font-size:.95rem;backgroun
 #qr-image{width:min(88vw,26rem);aspect-ratio:1}
 #qr-image svg{width:100%;height:100%;display:block;shape-rendering:crispEdges}
 #qr-expired{font-size:1.4rem;font-weight:700;color:#b00020}
+#qr-used{font-size:1.2rem;font-weight:700;color:#b00020;text-align:center}
 #countdown{text-align:center;font-size:1.6rem;font-weight:700;font-variant-numeric:tabular-nums}
 #banner{background:#b00020;color:#fff;padding:.75rem;border-radius:8px;font-weight:600}
 #message{color:#b00020;min-height:1.5em}
@@ -135,6 +147,7 @@ const T = {
   guardianAgree: ["보호자로서 위 개인정보 수집·이용 및 제3자 제공에 동의합니다.", "As the guardian, I consent to the collection, use and provision above."],
   guardianConfirm: ["보호자 동의 완료", "Give guardian consent"],
   expired: ["QR 코드가 만료되었습니다", "This QR code has expired"],
+  used: ["사용됨 · {n} — 본인이 찍지 않았다면 QR이 다른 사람에게 전달된 것입니다.", "Used at {n} — if that was not you, this QR was passed on to someone else."],
   regenerate: ["재생성", "Regenerate"],
   deviceMenu: ["기기 관리", "Devices"], logout: ["이 기기 로그아웃", "Log out this device"], logoutAll: ["모든 기기 로그아웃", "Log out of all devices"],
   secondsLeft: ["남은 시간 {n}초", "{n} s left"],
@@ -249,9 +262,10 @@ async function newQr() {
     // The countdown runs on this device's clock: the token's remaining life as the server saw it.
     expiresAtLocal = sentAt + (tok.expiresAt - tok.serverTime);
     shown = tok.qr;
+    watchClaim(tok.jti);
     $("qr-image").innerHTML = tok.svg;
     $("qr-image").dataset.qr = tok.qr;
-    $("qr-image").hidden = false; $("qr-expired").hidden = true;
+    $("qr-image").hidden = false; $("qr-expired").hidden = true; $("qr-used").hidden = true;
     banner(""); say("");
     clearInterval(timer); timer = setInterval(tick, 200); tick();
     safeNumber();
@@ -274,9 +288,37 @@ function tick() {
 }
 
 function expire() {
-  clearInterval(timer); shown = null;
+  clearInterval(timer); clearTimeout(claimTimer); shown = null;
   $("qr-image").replaceChildren(); delete $("qr-image").dataset.qr;
   $("qr-image").hidden = true; $("qr-expired").hidden = false; $("countdown").textContent = "";
+}
+
+// Relay check: while a QR is on screen, ask the registry (not the issuer) every
+// half second whether it has been scanned. The answer is a time, never a place;
+// a scan the holder did not make means a forwarded screenshot (사용됨 within ~1 s).
+let claimTimer = 0;
+function watchClaim(jti) {
+  clearTimeout(claimTimer);
+  if (!CONFIG.registry || !jti) return;
+  const ask = async () => {
+    if (!shown) return;
+    try {
+      const res = await fetch(CONFIG.registry + "/wallet/v1/token-status", { method: "POST", headers: { "content-type": "application/json" },
+        body: JSON.stringify({ jti }), credentials: "omit", referrerPolicy: "no-referrer", cache: "no-store" });
+      const s = await res.json();
+      if (s.claimed && shown) return used(s.at);
+    } catch {}
+    claimTimer = setTimeout(ask, 500);
+  };
+  claimTimer = setTimeout(ask, 500);
+}
+
+function used(at) {
+  expire(); autoLeft = 0;
+  const hhmm = new Date(at).toLocaleTimeString("ko-KR", { hour: "2-digit", minute: "2-digit", hour12: false, timeZone: "Asia/Seoul" });
+  $("qr-expired").hidden = true;
+  $("qr-used").textContent = t("used", hhmm); $("qr-used").hidden = false; $("qr-used").dataset.at = String(at);
+  $("regenerate").hidden = false;
 }
 
 // Never a stale QR: offline, the picture goes and a clear message takes its place.

@@ -107,6 +107,11 @@ export class TokenLedger extends DurableObject<RegistryBindings> {
     return first;
   }
 
+  /** The wallet's relay check (routes/token-status.ts): when this token was claimed, if at or after `since`; never where. */
+  claimedSince(tokenHash: string, since: number): number | null {
+    return this.sql<{ at: number }>`SELECT at FROM claims WHERE token_hash = ${tokenHash} AND at >= ${since}`[0]?.at ?? null;
+  }
+
   /** Authority (tracing step 2): where and when these tokens were claimed. Unknown or expired ones are left out. */
   async whereClaimed(tokenHashes: string[], now: number): Promise<ClaimedToken[]> {
     const out: ClaimedToken[] = [];
