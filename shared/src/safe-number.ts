@@ -12,6 +12,7 @@
  */
 import { z } from "@hono/zod-openapi";
 import type { Bytes } from "./bytes.js";
+import { DAY, kstDayStart } from "./clock.js";
 
 const INITIALS = [0, 2, 3, 5, 6, 7, 9, 11, 12, 14, 15, 16, 17, 18]; // ㄱ ㄴ ㄷ ㄹ ㅁ ㅂ ㅅ ㅇ ㅈ ㅊ ㅋ ㅌ ㅍ ㅎ
 const VOWELS = [0, 4, 8, 13, 18, 20]; // ㅏ ㅓ ㅗ ㅜ ㅡ ㅣ
@@ -54,6 +55,17 @@ export const safeNumberIn = z
   .openapi({ example: "12가34나" });
 
 /** A KST calendar day "YYYY-MM-DD" that exists (the date on a paper log). */
+/**
+ * True when `from` ≤ `to` ≤ `from` + `days`, both real KST dates. Never
+ * throws: zod runs an object's refinement even when a date already failed
+ * its own check (e.g. "2026-13-45").
+ */
+export function kstDatesWithin(from: string, to: string, days: number): boolean {
+  const a = kstDayStart(from);
+  const b = kstDayStart(to);
+  return Number.isFinite(a) && Number.isFinite(b) && a <= b && b - a <= days * DAY;
+}
+
 export const kstDateIn = z
   .string()
   .regex(/^\d{4}-\d{2}-\d{2}$/, "a KST date YYYY-MM-DD")

@@ -2,7 +2,7 @@
 // (12가34나), every code reachable, and what people write by hand accepted.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { SAFE_NUMBER_SPACE, SAFE_SYLLABLES, kstDateIn, normalizeSafeNumber, safeNumberFromBytes, safeNumberIn } from "../src/index.js";
+import { SAFE_NUMBER_SPACE, SAFE_SYLLABLES, kstDateIn, kstDatesWithin, normalizeSafeNumber, safeNumberFromBytes, safeNumberIn } from "../src/index.js";
 
 const bytes6 = fc.uint8Array({ minLength: 6, maxLength: 6 }).map((b) => new Uint8Array(b));
 
@@ -48,5 +48,13 @@ describe("safe numbers", () => {
     expect(safeNumberIn.safeParse("010-1234-5678").success).toBe(false);
     for (const ok of ["2026-11-27", "2028-02-29"]) expect(kstDateIn.safeParse(ok).success, ok).toBe(true);
     for (const bad of ["2026-02-30", "2027-02-29", "2026-13-01", "27 Nov", "2026-11-27T00:00"]) expect(kstDateIn.safeParse(bad).success, bad).toBe(false);
+  });
+
+  it("checks a paper log's date range without throwing on a date that is not one", () => {
+    expect(kstDatesWithin("2026-11-01", "2026-11-29", 28)).toBe(true);
+    expect(kstDatesWithin("2026-11-01", "2026-11-30", 28)).toBe(false);
+    expect(kstDatesWithin("2026-11-02", "2026-11-01", 28)).toBe(false);
+    // Found by the authority's fuzz test: the range check ran on "2026-13-45" and threw (a 500).
+    for (const bad of ["2026-13-45", "0000-00-00", "9999-99-99"]) expect(kstDatesWithin(bad, "2026-11-01", 28), bad).toBe(false);
   });
 });

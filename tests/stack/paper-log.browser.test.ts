@@ -18,11 +18,10 @@ import { kstDay } from "../../shared/src/index.js";
 import { deployment, localUrl } from "../../scripts/deployments.js";
 import { readDevVars } from "../../scripts/dev-vars.js";
 import { enrolVisitor, registerFacility } from "../../scripts/people.js";
+import { CHROMIUM, CHROMIUM_ARGS as ARGS } from "./phone-browser.js";
 import { startStack, type RunningStack } from "./run-stack.js";
 
-const CHROMIUM = "/usr/bin/chromium";
 const SHOTS = new URL("../../screenshots/", import.meta.url).pathname;
-const ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
 const url = (env: string) => localUrl(deployment(env));
 const ui = url("scanner-ui");
 const naver = url("naver");
@@ -69,7 +68,7 @@ describe("paper logs: safe numbers and printable sheets", () => {
     expect(day).toBe(kstDay(Date.now()));
 
     // The wallet page shows the same number under the QR.
-    const page = await browser("wallet", [naver]);
+    const page = await browser("wallet", [naver, url("registry")]); // the wallet asks the registry whether its QR was used (relay check)
     await page.goto(naver);
     await page.evaluate((c) => localStorage.setItem("kipass.naver.credential", c), visitor.credential);
     await page.reload();

@@ -8,6 +8,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium, type BrowserContext } from "playwright-core";
 
+/** Debian's Chromium, headless, with the flags this closed network needs (no background connections). */
+export const CHROMIUM = "/usr/bin/chromium";
+export const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
+
 export interface PhoneBrowser {
   context: BrowserContext;
   close: () => Promise<void>;
@@ -17,8 +21,8 @@ export async function phoneBrowser(allowed: string[]): Promise<PhoneBrowser> {
   const profile = mkdtempSync(join(tmpdir(), "kipass-chromium-"));
   // A fresh profile per run (playwright passes it as --user-data-dir).
   const context = await chromium.launchPersistentContext(profile, {
-    executablePath: "/usr/bin/chromium",
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    executablePath: CHROMIUM,
+    args: CHROMIUM_ARGS,
     viewport: { width: 390, height: 844 },
     deviceScaleFactor: 2,
     locale: "ko-KR",

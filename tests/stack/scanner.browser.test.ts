@@ -15,15 +15,14 @@ import { deployment, localUrl } from "../../scripts/deployments.js";
 import { readDevVars } from "../../scripts/dev-vars.js";
 import { addStaff, codeFromOutbox, enrolVisitor, login, mintQr, registerFacility, scanQr } from "../../scripts/people.js";
 import { writeQrVideo } from "../qr-video.js";
+import { CHROMIUM, CHROMIUM_ARGS as ARGS } from "./phone-browser.js";
 import { startStack, type RunningStack } from "./run-stack.js";
 
-const CHROMIUM = "/usr/bin/chromium";
 const SHOTS = new URL("../../screenshots/", import.meta.url).pathname;
 const ui = localUrl(deployment("scanner-ui"));
 const registry = localUrl(deployment("registry"));
 const naver = localUrl(deployment("naver"));
 
-const ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
 
 describe("scanner UI in Chromium", () => {
   let stack: RunningStack;

@@ -16,6 +16,7 @@ import { DAY, HOUR, MINUTE, addDays, kstDay, kstDayStart, openAnswer, parseJwks,
 import { ISSUERS, deployment, localUrl } from "../../scripts/deployments.js";
 import { readAuthorityKeys, readDevVars } from "../../scripts/dev-vars.js";
 import { addStaff, enrolVisitor, guardianConsents, login, mintQrAt, registerFacility, scanQrAt, validBusinessNumber } from "../../scripts/people.js";
+import { CHROMIUM, CHROMIUM_ARGS } from "./phone-browser.js";
 import { startParties, type Parties } from "./run-parties.js";
 
 const url = (env: string) => localUrl(deployment(env));
@@ -226,8 +227,8 @@ describe("tracing a confirmed case across every party", () => {
     const shots = new URL("../../screenshots/", import.meta.url).pathname;
     mkdirSync(shots, { recursive: true });
     const context = await chromium.launchPersistentContext(profile, {
-      executablePath: "/usr/bin/chromium",
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+      executablePath: CHROMIUM,
+      args: CHROMIUM_ARGS,
       viewport: { width: 1200, height: 900 },
       locale: "ko-KR",
     });

@@ -6,7 +6,7 @@
 // fails this test until it has valid inputs below.
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { aesKey, importPartyKey, kstDay, mintToken, randomBytes, sealHandle, toBase64url, type Bytes } from "../../../shared/src/index.js";
+import { SHUTDOWN_CONFIRMATION, aesKey, importPartyKey, kstDay, mintToken, randomBytes, sealHandle, toBase64url, type Bytes } from "../../../shared/src/index.js";
 import { documentedRoutes, routeKey, type FuzzRoute, type OpenApiDocument } from "../../../tests/fuzz-inputs.js";
 import { dumpSqlObjects, hex } from "../../../tests/storage-dump.js";
 import { BASE, activeFacility, addStaff, call, issuerRings, json, lastSms, randomPhone, registration, phoneProof, scan, send } from "./helpers.js";
@@ -50,6 +50,9 @@ const VALID: Record<string, (s: Session) => Promise<Call>> = {
   "POST /authority/v1/facilities": async () => ({ body: { facilityIds: [facility.facilityId] } }),
   "POST /authority/v1/ping": async () => ({ body: {} }),
   "POST /authority/v1/audit": async () => ({ body: {} }),
+  "POST /wallet/v1/token-status": async () => ({ body: { jti: scanned[0]!.jti } }),
+  "PUT /operations/v1/alert-level": async () => ({ body: { level: "주의" } }),
+  "POST /operations/v1/shutdown": async () => ({ body: { confirm: SHUTDOWN_CONFIRMATION } }),
 };
 
 // A visitor's tokens, as an issuer mints them: the user reference sealed inside.
@@ -118,8 +121,8 @@ describe("what a facility account can read", () => {
     expect(callable).toEqual(
       expect.arrayContaining(["POST /v1/scan", "GET /v1/facility/counts/hourly", "GET /v1/facility/counts/daily", "GET /v1/sessions", "GET /v1/facility/staff", "POST /v1/facility/staff", "DELETE /v1/sessions/{id}"]),
     );
-    // The authority's and the approvers' routes refuse both.
-    for (const k of Object.keys(answered).filter((k) => k.includes(" /authority/") || k.includes("/approver/"))) {
+    // The authority's, the approvers' and the operator's routes refuse both.
+    for (const k of Object.keys(answered).filter((k) => k.includes(" /authority/") || k.includes("/approver/") || k === "PUT /operations/v1/alert-level" || k === "POST /operations/v1/shutdown")) {
       expect(answered[k]!.every((s) => s === 401 || s === 403), k).toBe(true);
     }
     expect(answered["POST /v1/scan"]).toEqual([200, 200]);

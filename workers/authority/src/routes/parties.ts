@@ -20,12 +20,15 @@ const checkRoute = createRoute({
   responses: { 200: { description: "One row per party", content: { "application/json": { schema: checkOut } } }, ...errorResponses(401, 403) },
 });
 
+/** The pseudo-case the supervisor's connectivity check signs its pings under (pings only: no data is asked). */
+export const CONNECTIVITY_CASE = "connectivity-check";
+
 const pingAnswer = z.object({ party: z.string(), receivedAt: z.number(), case: z.string() });
 
 export function mountPartyRoutes(app: OpenAPIHono<AuthorityEnv>): void {
   app.use(checkRoute.path, requireInvestigator("supervisor"));
   app.openapi(checkRoute, async (c) => {
-    const ctx = { caseId: "connectivity-check", investigator: c.var.investigator.id, purpose: "connectivity_check", now: c.var.clock.now() };
+    const ctx = { caseId: CONNECTIVITY_CASE, investigator: c.var.investigator.id, purpose: "connectivity_check", now: c.var.clock.now() };
     const rows = await Promise.all(
       parties(c.env.PARTIES).map(async (p) => {
         const r = await callParty(c.env, p, "/authority/v1/ping", {}, ctx, pingAnswer);

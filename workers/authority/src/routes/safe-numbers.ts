@@ -8,7 +8,7 @@
  * that fails is named, never a silently short answer.
  */
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
-import { RETENTION_DAYS, addDays, errorResponses, kstDateIn, normalizeSafeNumber, safeNumberIn } from "@kipass/shared";
+import { RETENTION_DAYS, errorResponses, kstDateIn, kstDatesWithin, normalizeSafeNumber, safeNumberIn } from "@kipass/shared";
 import { audit, type AuthorityEnv } from "../context.js";
 import { callParty, parties } from "../parties.js";
 import { caseId, requireOpenCase } from "./cases.js";
@@ -23,7 +23,7 @@ const resolveIn = z
     to: kstDateIn.optional(),
   })
   .strict()
-  .refine((b) => (b.to ?? b.from) >= b.from && (b.to ?? b.from) <= addDays(b.from, RETENTION_DAYS), { message: "to must be ≥ from, at most 28 days apart", path: ["to"] })
+  .refine((b) => kstDatesWithin(b.from, b.to ?? b.from, RETENTION_DAYS), { message: "to must be ≥ from, at most 28 days apart", path: ["to"] })
   .openapi("SafeNumberRequest");
 
 const match = z.object({ safeNumber: z.string(), day: z.string(), issuer: z.string(), name: z.string(), phone: z.string() });

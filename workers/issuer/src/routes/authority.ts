@@ -10,6 +10,7 @@ import {
   DAY,
   RETENTION_DAYS,
   addDays,
+  kstDatesWithin,
   errorResponses,
   kstDateIn,
   normalizeMobile,
@@ -90,7 +91,7 @@ const safeNumbersRoute = createRoute({
           schema: z
             .object({ safeNumbers: z.array(safeNumberIn).min(1).max(MAX_SAFE_NUMBERS), from: kstDateIn, to: kstDateIn })
             .strict()
-            .refine((b) => b.from <= b.to && b.to <= addDays(b.from, RETENTION_DAYS), "from must be ≤ to, at most 28 days apart")
+            .refine((b) => kstDatesWithin(b.from, b.to, RETENTION_DAYS), "from must be ≤ to, at most 28 days apart")
             .openapi("ResolveSafeNumbers"),
         },
       },
