@@ -93,9 +93,11 @@ export class DueWork {
 /**
  * Shutdown (R-O4): deletes every row of every table but the schema version,
  * so the object stays usable (empty) and its constructor's migrations still
- * match. Returns rows deleted per table. The alarm is the caller's to delete.
+ * match, and deletes its alarm (no sweep wakes it again). Returns rows
+ * deleted per table.
  */
-export function wipeTables(sql: DoSql): Record<string, number> {
+export async function wipeObject(storage: DoStorage & { deleteAlarm(): Promise<void> }): Promise<Record<string, number>> {
+  const sql = storage.sql;
   const tables = sql
     .exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%' AND name <> '_schema'")
     .toArray();
@@ -104,5 +106,6 @@ export function wipeTables(sql: DoSql): Record<string, number> {
     deleted[name] = sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM "${name}"`).toArray()[0]?.n ?? 0;
     sql.exec(`DELETE FROM "${name}"`);
   }
+  await storage.deleteAlarm();
   return deleted;
 }

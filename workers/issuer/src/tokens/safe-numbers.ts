@@ -18,7 +18,7 @@
  * when the vault destroys the key (same retention as the token log).
  */
 import { DurableObject } from "cloudflare:workers";
-import { DueWork, RETENTION_DAYS, addDays, fromBase64url, kstDayStart, lookupHash, migrateSchema, sqlTag, utf8, wipeTables, type Bytes } from "@kipass/shared";
+import { DueWork, RETENTION_DAYS, addDays, fromBase64url, kstDayStart, lookupHash, migrateSchema, sqlTag, utf8, wipeObject, type Bytes } from "@kipass/shared";
 
 export const SAFE_NUMBER_SHARDS = 64;
 
@@ -114,10 +114,8 @@ export class SafeNumberLedger extends DurableObject<Env> {
   }
 
   /** Shutdown (R-O4): every code row and the due work go; the owners were sealed under day keys already destroyed. */
-  async destroyRecords(): Promise<Record<string, number>> {
-    const deleted = wipeTables(this.ctx.storage.sql);
-    await this.ctx.storage.deleteAlarm();
-    return deleted;
+  destroyRecords(): Promise<Record<string, number>> {
+    return wipeObject(this.ctx.storage);
   }
 
   override async alarm(): Promise<void> {

@@ -34,7 +34,7 @@ import {
   signingKeys,
   sqlTag,
   tokenId,
-  wipeTables,
+  wipeObject,
   utf8,
   type MintedToken,
 } from "@kipass/shared";
@@ -217,8 +217,7 @@ export class UserTokens extends DurableObject<Env> {
 
   /** Shutdown (R-O4): the token log, credentials, nonce and due work are deleted; nothing stays in memory. */
   async destroyRecords(): Promise<Record<string, number>> {
-    const deleted = wipeTables(this.ctx.storage.sql);
-    await this.ctx.storage.deleteAlarm();
+    const deleted = await wipeObject(this.ctx.storage);
     this.todays = null;
     this.recent = null;
     this.scheduledDay = null;

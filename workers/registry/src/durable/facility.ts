@@ -9,7 +9,7 @@
  * counter bumped (R-R4). Idempotent by token hash.
  */
 import { DurableObject } from "cloudflare:workers";
-import { DueWork, addDays, decryptField, encryptField, kstDay, kstDayStart, kstHour, migrateSchema, sqlTag, wipeTables } from "@kipass/shared";
+import { DueWork, addDays, decryptField, encryptField, kstDay, kstDayStart, kstHour, migrateSchema, sqlTag, wipeObject } from "@kipass/shared";
 import type { RegistryBindings } from "../config.js";
 import { DayKeyCache, firstOfEachDay } from "./day-key-cache.js";
 import { RetentionSchedule, deleteDayChunk, sweepDue, type SweepResult } from "./retention.js";
@@ -266,8 +266,7 @@ export class Facility extends DurableObject<RegistryBindings> {
 
   /** Shutdown (R-O4): every row here (visits, counts, devices, due work) is deleted; rows written before are unreadable once the vaults are destroyed. */
   async destroyRecords(): Promise<Record<string, number>> {
-    const deleted = wipeTables(this.ctx.storage.sql);
-    await this.ctx.storage.deleteAlarm();
+    const deleted = await wipeObject(this.ctx.storage);
     this.keys.forgetAll();
     return deleted;
   }

@@ -8,7 +8,7 @@
  * back from a point-in-time copy (R-R2).
  */
 import { DurableObject } from "cloudflare:workers";
-import { DueWork, decryptField, encryptField, kstDay, migrateSchema, sqlTag, wipeTables } from "@kipass/shared";
+import { DueWork, decryptField, encryptField, kstDay, migrateSchema, sqlTag, wipeObject } from "@kipass/shared";
 import type { RegistryBindings } from "../config.js";
 import { DayKeyCache, firstOfEachDay } from "./day-key-cache.js";
 import { RetentionSchedule, deleteDayChunk, sweepDue, type SweepResult } from "./retention.js";
@@ -139,8 +139,7 @@ export class TokenLedger extends DurableObject<RegistryBindings> {
 
   /** Shutdown (R-O4): every claim and the due work are deleted. */
   async destroyRecords(): Promise<Record<string, number>> {
-    const deleted = wipeTables(this.ctx.storage.sql);
-    await this.ctx.storage.deleteAlarm();
+    const deleted = await wipeObject(this.ctx.storage);
     this.keys.forgetAll();
     return deleted;
   }
