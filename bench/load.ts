@@ -25,7 +25,9 @@ export interface Answer {
 
 export function send(method: string, url: string, headers: Record<string, string> = {}, body = "", timeoutMs = 15_000): Promise<Answer> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest(url, { method, agent, headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body), ...headers } }, (res) => {
+    // A GET carries no body headers: local wrangler dev re-sends a GET after a worker restart, and one declaring a body cannot be re-sent.
+    const bodyHeaders = method === "GET" ? {} : { "content-type": "application/json", "content-length": Buffer.byteLength(body) };
+    const req = httpRequest(url, { method, agent, headers: { ...bodyHeaders, ...headers } }, (res) => {
       let text = "";
       res.setEncoding("utf8");
       res.on("data", (chunk: string) => (text += chunk));

@@ -10,7 +10,8 @@
  * The registry verifies real KP1 tokens minted here with a test issuer key
  * whose JWKS this process serves on loopback; each step's tokens are minted
  * just before it, so the load generator's signing does not count against the
- * registry. Bounded in-flight requests.
+ * registry. Bounded in-flight requests. Each series ends with an offered step
+ * at half of (b)'s saturation rate, the load the p99 goal is judged at.
  *
  * Not a test: nothing fails. Record the figures in docs/performance.md.
  * Env: KIPASS_PORT_OFFSET (ports), BENCH_FACILITIES (1000), BENCH_LOADS
@@ -27,7 +28,7 @@ import { childEnv } from "../scripts/deployment-process.js";
 import { deployment, localUrl } from "../scripts/deployments.js";
 import { SEALED_BYTES, generateKeyRing, importPartyKey, isValidBusinessNumber, mintToken, publishedJwks } from "../shared/src/index.js";
 import { TOKEN_LEDGER_SHARDS } from "../workers/registry/src/durable/shards.js";
-import { Failures, agent, formatRow, machine, offeredLoad, post, ratioLine, saturation, send, startBaselineWorker, startWranglerDev, type Result, type Send } from "./load.js";
+import { Failures, agent, formatRow, machine, offeredLoad, post, ratioLine, saturation, send, served, startBaselineWorker, startWranglerDev, type Result, type Send } from "./load.js";
 import type { Bench } from "./run.js";
 
 const ROOT = new URL("..", import.meta.url).pathname;
@@ -78,16 +79,24 @@ export default {
 /** A step's requests: `prepare(count)` runs before the clock starts (e.g. minting the step's tokens). */
 type Prepare = (count: number) => Promise<Send>;
 
-async function measure(label: string, prepare: Prepare): Promise<Result[]> {
+/**
+ * One series: the offered loads, saturation, then one more offered step at
+ * `halfRate(saturation)` scans/s — half of baseline (b)'s saturation rate, where the
+ * p99 goal is judged (for (b) itself: half of its own).
+ */
+async function measure(label: string, prepare: Prepare, halfRate: (saturated: Result) => number): Promise<Result[]> {
   // Warm every object (creation is not what we measure); a failed warm-up request is retried by the measured phase anyway.
   const warm = await prepare(FACILITIES);
   for (let i = 0; i < FACILITIES; i += 16) await Promise.all(Array.from({ length: Math.min(16, FACILITIES - i) }, (_, k) => warm(i + k).catch(() => undefined)));
   failures.clear();
   const out: Result[] = [];
   for (const rate of LOADS) out.push(await offeredLoad(await prepare(rate * SECONDS), rate, SECONDS, 200, failures));
-  out.push(await saturation(await prepare(SATURATION_TOKENS), SATURATION_CONCURRENCY, SECONDS * 2, 200, failures));
+  const saturated = await saturation(await prepare(SATURATION_TOKENS), SATURATION_CONCURRENCY, SECONDS * 2, 200, failures);
+  out.push(saturated);
+  const half = Math.round(halfRate(saturated));
+  out.push(await offeredLoad(await prepare(half * SECONDS), half, SECONDS, 200, failures));
   for (const line of failures.lines(`  ${label}`)) console.log(line);
-  for (const r of out) console.log(formatRow(label.padEnd(22), r.offered === null ? `saturation c=${SATURATION_CONCURRENCY}` : `offered ${String(r.offered).padStart(4)}/s`, r));
+  out.forEach((r, k) => console.log(formatRow(label.padEnd(22), stepName(r, k), r)));
   return out;
 }
 
@@ -144,9 +153,13 @@ async function facilities(url: string, n: number): Promise<string[]> {
   return sessions;
 }
 
-function ratios(label: string, ours: Result[], base: Result[]) {
+/** Steps are LOADS…, saturation, then the half-of-(b) step. */
+const stepName = (r: Result, k = -1) => (r.offered === null ? `saturation c=${SATURATION_CONCURRENCY}` : `offered ${String(r.offered).padStart(4)}/s${k === LOADS.length + 1 ? " (½ b)" : ""}`);
+
+/** Against (a), the last steps differ in rate (half of (a)'s own saturation vs half of (b)'s): left out. */
+function ratios(label: string, ours: Result[], base: Result[], steps = base.length) {
   console.log(`\nratio ${label} (throughput served; p50, p99 latency):`);
-  for (let k = 0; k < base.length; k++) console.log(ratioLine(base[k]!.offered === null ? "saturation" : `offered ${base[k]!.offered}/s`, ours[k]!, base[k]!));
+  for (let k = 0; k < steps; k++) console.log(ratioLine(stepName(base[k]!, k), ours[k]!, base[k]!));
 }
 
 const bench: Bench = {
@@ -159,16 +172,21 @@ const bench: Bench = {
     const plain = (make: (i: number) => Send) => async () => make(0);
     try {
       if (ONLY !== "registry") {
-        const baseline = await startBaselineWorker(dir, "kipass-bench-registry-baseline", BASELINE_WORKER, { PLACE: "Place", LEDGER: "Ledger" }, BASELINE_PORT, "/?f=warm");
-        try {
-          const at = (path: string, place: (i: number) => string) => plain(() => (i) => send("GET", `${baseline.url}${path}?f=${place(i)}&t=${path}${i}-${Math.random()}`));
-          results.aSpread = await measure("(a) 1 DO, spread", at("/a", (i) => String(i % FACILITIES)));
-          results.aHot = await measure("(a) 1 DO, hot", at("/a", () => "hot"));
-          results.bSpread = await measure("(b) 2 DOs, spread", at("/b", (i) => String(i % FACILITIES)));
-          results.bHot = await measure("(b) 2 DOs, hot", at("/b", () => "hot"));
-        } finally {
-          await baseline.stop();
-        }
+        // Each series on a fresh baseline worker with fresh state, as the registry's series share one fresh deployment:
+        // one series' overload (and a local runtime restart it may cause) cannot spoil the next.
+        const series = async (key: string, label: string, path: string, place: (i: number) => string) => {
+          const state = join(dir, key);
+          const baseline = await startBaselineWorker(state, `kipass-bench-${key.toLowerCase()}`, BASELINE_WORKER, { PLACE: "Place", LEDGER: "Ledger" }, BASELINE_PORT, "/?f=warm");
+          try {
+            results[key] = await measure(label, plain(() => (i) => send("GET", `${baseline.url}${path}?f=${place(i)}&t=${path}${i}-${Math.random()}`)), (own) => served(own) / 2);
+          } finally {
+            await baseline.stop();
+          }
+        };
+        await series("aSpread", "(a) 1 DO, spread", "/a", (i) => String(i % FACILITIES));
+        await series("aHot", "(a) 1 DO, hot", "/a", () => "hot");
+        await series("bSpread", "(b) 2 DOs, spread", "/b", (i) => String(i % FACILITIES));
+        await series("bHot", "(b) 2 DOs, hot", "/b", () => "hot");
       }
       if (ONLY === "baseline") return;
 
@@ -191,8 +209,10 @@ const bench: Bench = {
           };
         const sample = await (await scans(() => sessions[0]!)(1))(0);
         if (sample.status !== 200) throw new Error(`scan: ${sample.status} ${sample.body}`);
-        results.oursSpread = await measure("registry, spread", scans((i) => sessions[i % FACILITIES]!));
-        results.oursHot = await measure("registry, hot", scans(() => sessions[0]!));
+        // The p99 goal's load: half of (b)'s saturation rate in the same layout (half our own if (b) was not run).
+        const halfOfB = (b: Result[] | undefined) => (own: Result) => served(b?.[LOADS.length] ?? own) / 2;
+        results.oursSpread = await measure("registry, spread", scans((i) => sessions[i % FACILITIES]!), halfOfB(results.bSpread));
+        results.oursHot = await measure("registry, hot", scans(() => sessions[0]!), halfOfB(results.bHot));
         console.log(`load average at the end: ${loadavg().map((l) => l.toFixed(1)).join(" ")}`);
       } finally {
         await registry.stop();
@@ -201,8 +221,8 @@ const bench: Bench = {
       if (results.bSpread && results.oursSpread) {
         ratios("registry spread / (b) spread", results.oursSpread, results.bSpread);
         ratios("registry hot / (b) hot", results.oursHot!, results.bHot!);
-        ratios("registry spread / (a) spread", results.oursSpread, results.aSpread!);
-        ratios("registry hot / (a) hot", results.oursHot!, results.aHot!);
+        ratios("registry spread / (a) spread", results.oursSpread, results.aSpread!, LOADS.length + 1);
+        ratios("registry hot / (a) hot", results.oursHot!, results.aHot!, LOADS.length + 1);
       }
     } finally {
       agent.destroy();

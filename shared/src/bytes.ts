@@ -5,7 +5,8 @@ export type Bytes = Uint8Array<ArrayBuffer>;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
 
-export const utf8 = (text: string): Bytes => new Uint8Array(encoder.encode(text));
+// TextEncoder always allocates a fresh ArrayBuffer (some lib typings say ArrayBufferLike); no copy needed.
+export const utf8 = (text: string): Bytes => encoder.encode(text) as Bytes;
 
 /** Strict UTF-8 decode; returns null on invalid bytes instead of throwing. */
 export function fromUtf8(bytes: Uint8Array): string | null {

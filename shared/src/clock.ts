@@ -31,9 +31,16 @@ export const DAY = 24 * HOUR;
 /** Korea Standard Time is UTC+9 all year: days and hours in the guide are KST. */
 const KST_OFFSET = 9 * HOUR;
 
+/** The last day `kstDay` computed, with its bounds: the hot paths ask for today's many times per request. */
+let lastDay = { start: 0, end: 0, day: "" };
+
 /** "2026-11-27" — the KST calendar day of a moment; retention and counts go by it. */
 export function kstDay(ms: number): string {
-  return new Date(ms + KST_OFFSET).toISOString().slice(0, 10);
+  if (ms >= lastDay.start && ms < lastDay.end) return lastDay.day;
+  const day = new Date(ms + KST_OFFSET).toISOString().slice(0, 10);
+  const start = kstDayStart(day);
+  lastDay = { start, end: start + DAY, day };
+  return day;
 }
 
 /** 0..23 — the KST hour of a moment (hourly counts, R-F8). */

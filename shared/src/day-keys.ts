@@ -31,7 +31,12 @@ const SHREDDED_THROUGH = "shredded-through";
 const LAST_DAY = "9999-12-31";
 
 /** The last day whose records are gone on `today`: today − 28. */
-export const lastExpiredDay = (today: string): string => addDays(today, -RETENTION_DAYS);
+let lastExpired = { today: "", day: "" };
+/** The newest day whose keys and records must be gone on `today` (asked on every scan: the last answer is kept). */
+export const lastExpiredDay = (today: string): string => {
+  if (lastExpired.today !== today) lastExpired = { today, day: addDays(today, -RETENTION_DAYS) };
+  return lastExpired.day;
+};
 
 export class DayKeys {
   private readonly cache = new Map<string, Promise<CryptoKey | null>>();

@@ -76,6 +76,11 @@ export class DueWork {
       .map((r) => ({ kind: r.kind, key: r.key, dueAt: r.due_at }));
   }
 
+  /** The keys scheduled of `kind`, in order: what a cold wake need not schedule again. */
+  keys(kind: string): string[] {
+    return this.storage.sql.exec<{ key: string }>("SELECT key FROM due_work WHERE kind = ? ORDER BY key", kind).toArray().map((r) => r.key);
+  }
+
   done(kind: string, key: string): void {
     this.storage.sql.exec("DELETE FROM due_work WHERE kind = ? AND key = ?", kind, key);
   }

@@ -12,6 +12,7 @@ import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { systemClock, type Clock } from "./clock.js";
 import { AppError, errorBody } from "./errors.js";
+import { memoize } from "./memoize.js";
 
 /** Every request body is refused above this unless a route sets its own limit. */
 export const DEFAULT_BODY_LIMIT = 16 * 1024;
@@ -98,14 +99,16 @@ export function createApp<E extends HonoEnv>(opts: CreateAppOptions) {
  * 2 hours (Chromium's cap), so a scanning device pays it once, not per scan.
  */
 export function allowBrowserOrigins<B extends object>(origins: (env: B) => string | undefined): MiddlewareHandler<{ Bindings: B }> {
-  return async (c, next) => {
-    const allowed = (origins(c.env) ?? "").split(",").map((o) => o.trim()).filter(Boolean);
+  // Built once per origin list (the scan path passes here on every request).
+  const byList = memoize((list) => {
+    const allowed = (list ?? "").split(",").map((o) => o.trim()).filter(Boolean);
     return cors({
       origin: (origin) => (allowed.includes(origin) ? origin : null),
       allowHeaders: ["content-type", "authorization"],
       allowMethods: ["GET", "POST", "DELETE"],
       maxAge: 7200,
-    })(c, next);
-  };
+    });
+  });
+  return async (c, next) => byList(origins(c.env))(c, next);
 }
 

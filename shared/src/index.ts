@@ -11,6 +11,7 @@ export * from "./token.js";
 export * from "./audit.js";
 export * from "./authority-access.js";
 export * from "./sql.js";
+export * from "./memoize.js";
 export * from "./party.js";
 export * from "./secrets.js";
 export * from "./sms.js";

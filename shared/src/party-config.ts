@@ -8,7 +8,7 @@ import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { Env as HonoEnv } from "hono";
 import { AppError, errorBody } from "./errors.js";
 import type { AppVariables } from "./http.js";
-import { memoize } from "./party.js";
+import { memoize } from "./memoize.js";
 import { aesKey, hmacKey, keyedHash } from "./secrets.js";
 import { DevOutbox, HttpSmsProvider, normalizeMobile, type SmsProvider } from "./sms.js";
 import type { SqlDatabase } from "./sql.js";

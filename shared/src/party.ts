@@ -8,6 +8,7 @@ import type { Env as HonoEnv } from "hono";
 import { AuditLog } from "./audit.js";
 import { requireSignedRequest, type AuthorityAccessConfig, type AuthorityAccessVariables } from "./authority-access.js";
 import { errorResponses, type AppVariables } from "./http.js";
+import { memoize } from "./memoize.js";
 import { parseJwks, parseKeyRing, publishedJwks, type Jwks, type KeyRing } from "./keys.js";
 import { sealAnswer } from "./signed-request.js";
 
@@ -17,18 +18,6 @@ export interface PartyIdentity {
   name: string;
 }
 
-/** Parses a JSON secret or var once per distinct value (env objects are rebuilt per request). */
-export function memoize<T>(parse: (text: string | undefined) => T): (text: string | undefined) => T {
-  const cache = new Map<string | undefined, T>();
-  return (text) => {
-    let value = cache.get(text);
-    if (value === undefined) {
-      value = parse(text);
-      cache.set(text, value);
-    }
-    return value;
-  };
-}
 
 export const signingKeys = memoize((text) => parseKeyRing(text, "SIGNING_KEYS"));
 

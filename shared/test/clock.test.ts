@@ -9,6 +9,14 @@ describe("KST days and hours", () => {
     expect(kstHour(Date.parse("2026-11-27T13:30:00Z"))).toBe(22);
   });
 
+  it("answers like a fresh computation for moments in any order (it keeps the last day it computed)", () => {
+    const fresh = (ms: number) => new Date(ms + 9 * 3_600_000).toISOString().slice(0, 10);
+    const edge = Date.parse("2026-11-27T15:00:00Z");
+    const moments = [edge - 1, edge, edge - 1, edge + 1, edge - 86_400_000, edge - 86_400_001, edge + 86_399_999, edge + 86_400_000];
+    for (let i = 0; i < 2000; i++) moments.push(edge + Math.round((Math.random() - 0.5) * 10 * 86_400_000));
+    for (const ms of moments) expect(kstDay(ms)).toBe(fresh(ms));
+  });
+
   it("starts a KST day at 15:00 UTC the day before and counts days across months", () => {
     expect(new Date(kstDayStart("2026-12-01")).toISOString()).toBe("2026-11-30T15:00:00.000Z");
     expect(addDays("2026-12-01", -28)).toBe("2026-11-03");

@@ -6,6 +6,7 @@ import { describe, expect, it } from "vitest";
 import { CLOCK_SKEW_MS, HOUR, TOKEN_TTL_MS, parseJwks, parseKeyRing, publishedJwks, rotateKeyRing, verifyToken, type Jwks } from "@kipass/shared";
 import { app } from "../src/index.js";
 import { vaultOf } from "../src/tokens/day-key-vault.js";
+import { bestMask, formatBits } from "../src/tokens/qr-svg.js";
 import { MAX_PER_HOUR, MIN_GAP_MS, userTokensOf } from "../src/tokens/user-tokens.js";
 import { fromHex, newUserRef, toHex } from "../src/user-ref.js";
 import { BASE, call, enrol, mint } from "./wallet-client.js";
@@ -106,5 +107,25 @@ describe("QR picture", () => {
     const expected = await QRCode.toString(qr, { type: "svg", errorCorrectionLevel: "M", margin: 2 });
     expect(svg).toBe(expected); // same modules as the library's own segmentation
     expect(QRCode.create(qr, { errorCorrectionLevel: "M" }).version).toBe(8);
+  });
+
+  it("chooses the mask the library's own penalty search chooses, for 100 random tokens", async () => {
+    const QRCode = (await import("qrcode")).default;
+    const BASE45 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:";
+    const seen = new Set<number>();
+    for (let n = 0; n < 100; n++) {
+      const random = crypto.getRandomValues(new Uint8Array(197));
+      const token = "KP1:" + Array.from(random, (b) => BASE45[b % 45]).join("");
+      const segments = [{ data: token, mode: "alphanumeric" as const }];
+      const library = QRCode.create(segments, { errorCorrectionLevel: "M" }).maskPattern;
+      expect(bestMask(QRCode.create(segments, { errorCorrectionLevel: "M", maskPattern: 0 }).modules)).toBe(library);
+      seen.add(library ?? -1);
+    }
+    expect(seen.size).toBeGreaterThan(3); // the comparison covered several masks, not one
+  });
+
+  it("writes the standard's format information for level M", () => {
+    // ISO/IEC 18004 table C.1, level M, masks 0–7.
+    expect([0, 1, 2, 3, 4, 5, 6, 7].map(formatBits)).toEqual([0x5412, 0x5125, 0x5e7c, 0x5b4b, 0x45f9, 0x40ce, 0x4f97, 0x4aa0]);
   });
 });

@@ -7,14 +7,15 @@
  * from then on nobody — this issuer included — can tell whose a token was.
  *
  * Opening handles and reading the log happen here, with the CryptoKeys
- * cached in memory (DayKeys). Minting is the hot path: UserTokens asks once
- * for *today's* key and keeps it in its own memory until the day changes
- * (never stored), so a token costs one object call, not two. Past days'
- * keys never leave this object.
+ * cached in memory (DayKeys). Minting is the hot path: the isolate asks once
+ * for *today's* key and keeps it in memory until the day changes (never
+ * stored; `todaysKeys`), so a token costs one object call, not two, even when
+ * the user's object wakes cold. Past days' keys never leave this object.
  */
 import { DurableObject } from "cloudflare:workers";
 import {
   DayKeys,
+  aesKey,
   decryptField,
   kstDay,
   kstDayStart,
@@ -23,13 +24,49 @@ import {
   openHandle,
   type Bytes,
 } from "@kipass/shared";
-import { safeNumberContext } from "./safe-numbers.js";
+import { safeNumberContext, safeNumberKey } from "./safe-numbers.js";
 
 /** The one vault of this issuer (its name is also the key-id prefix on a destruction receipt). */
 export const VAULT_NAME = "day-keys";
 export const vaultOf = (env: Env) => env.DAY_KEYS.get(env.DAY_KEYS.idFromName(VAULT_NAME));
 
 export const logContext = (issuer: string, day: string) => `token-log ${issuer} ${day}`;
+
+export interface TodaysKeys {
+  day: string;
+  /** Seals handles and encrypts the day's log entries and safe-number owners. */
+  aes: CryptoKey;
+  /** Draws the day's safe numbers (R-P1). */
+  safe: CryptoKey;
+}
+
+/**
+ * Today's keys, held per isolate (never stored) and shared by every UserTokens
+ * object in it: a user's object mostly wakes cold (one visit, a few tokens), and
+ * a vault call per wake would make the one vault a national hotspot. Only
+ * today's day is held; the next day fetches the next key.
+ */
+let isolateToday: { day: string; keys: Promise<TodaysKeys> } | null = null;
+
+export function todaysKeys(env: Env, now: number): Promise<TodaysKeys> {
+  const day = kstDay(now);
+  if (isolateToday?.day !== day) {
+    const keys = vaultOf(env)
+      .todaysKey(now)
+      .then(async ({ raw }) => ({ day, aes: await aesKey(new Uint8Array(raw)), safe: await safeNumberKey(new Uint8Array(raw)) }));
+    const entry = { day, keys };
+    isolateToday = entry;
+    keys.catch(() => {
+      if (isolateToday === entry) isolateToday = null;
+    });
+  }
+  return isolateToday!.keys;
+}
+
+/** Shutdown (R-O4): nothing cached outlives the vault. */
+export function forgetTodaysKeys(): void {
+  isolateToday = null;
+}
 
 export class DayKeyVault extends DurableObject<Env> {
   private readonly keys: DayKeys;

@@ -21,7 +21,6 @@ import {
   RETENTION_DAYS,
   SECOND,
   addDays,
-  aesKey,
   decryptField,
   encryptField,
   importPartyKey,
@@ -39,8 +38,8 @@ import {
   type MintedToken,
 } from "@kipass/shared";
 import { fromHex } from "../user-ref.js";
-import { logContext, vaultOf } from "./day-key-vault.js";
-import { safeNumberContext, safeNumberHash, safeNumberKey, safeNumberLedgerOf } from "./safe-numbers.js";
+import { forgetTodaysKeys, logContext, todaysKeys, vaultOf } from "./day-key-vault.js";
+import { safeNumberContext, safeNumberHash, safeNumberLedgerOf } from "./safe-numbers.js";
 
 /** Rate limit (stated choice): at least 2 s between tokens, at most 60 per rolling hour. */
 export const MIN_GAP_MS = 2 * SECOND;
@@ -74,11 +73,6 @@ export const userTokensOf = (env: Env, userRef: string) => env.USER_TOKENS.get(e
 export class UserTokens extends DurableObject<Env> {
   private readonly sql = sqlTag(this.ctx.storage.sql);
   private readonly due: DueWork;
-  /**
-   * Today's day key, cached in this object's memory for the KST day it
-   * belongs to (never stored here); minting on day D only uses D's key.
-   */
-  private todays: { day: string; key: Promise<{ aes: CryptoKey; safe: CryptoKey }> } | null = null;
   /** Today's safe number, in memory only (it can always be drawn again from the day key). */
   private todaysSafeNumber: { day: string; code: string } | null = null;
   /** Mint times of the last hour (the 60-per-hour cap), loaded on first use. */
@@ -95,6 +89,8 @@ export class UserTokens extends DurableObject<Env> {
     // Every wake re-arms from the due_work table: alarms are at-least-once and can be lost.
     void ctx.blockConcurrencyWhile(async () => {
       await this.due.arm();
+      // A cold wake need not schedule today's expiry again if it already is (one read, no write).
+      this.scheduledDay = this.due.keys(EXPIRE_DAY).at(-1) ?? null;
     });
   }
 
@@ -137,7 +133,7 @@ export class UserTokens extends DurableObject<Env> {
     const day = kstDay(now);
     const validUntil = kstDayStart(addDays(day, 1));
     if (this.todaysSafeNumber?.day === day) return { ok: true, safeNumber: this.todaysSafeNumber.code, day, validUntil };
-    const keys = await this.todaysKey(now);
+    const keys = await todaysKeys(this.env, now);
     for (let attempt = 0; attempt < SAFE_NUMBER_TRIES; attempt++) {
       const code = safeNumberFromBytes(new Uint8Array(await crypto.subtle.sign("HMAC", keys.safe, utf8(`${owner.user_ref}:${attempt}`))));
       const codeHash = await safeNumberHash(this.env, day, code);
@@ -180,7 +176,7 @@ export class UserTokens extends DurableObject<Env> {
       const nonce = (owner.nonce + 1) >>> 0;
       const day = kstDay(now);
       const issuer = this.env.PARTY_ID;
-      const key = (await this.todaysKey(now)).aes;
+      const key = (await todaysKeys(this.env, now)).aes;
       const sealed = await sealHandle(key, issuer, { userRef: fromHex(owner.user_ref), nonce });
       const logEntry = await encryptField(key, await tokenId(sealed), logContext(issuer, day));
       const ring = signingKeys(this.env.SIGNING_KEYS);
@@ -218,7 +214,7 @@ export class UserTokens extends DurableObject<Env> {
   /** Shutdown (R-O4): the token log, credentials, nonce and due work are deleted; nothing stays in memory. */
   async destroyRecords(): Promise<Record<string, number>> {
     const deleted = await wipeObject(this.ctx.storage);
-    this.todays = null;
+    forgetTodaysKeys();
     this.recent = null;
     this.scheduledDay = null;
     return deleted;
@@ -231,20 +227,6 @@ export class UserTokens extends DurableObject<Env> {
       this.due.done(item.kind, item.key);
     }
     await this.due.arm();
-  }
-
-  private todaysKey(now: number): Promise<{ aes: CryptoKey; safe: CryptoKey }> {
-    const day = kstDay(now);
-    if (this.todays?.day !== day) {
-      const key = vaultOf(this.env)
-        .todaysKey(now)
-        .then(async ({ raw }) => ({ aes: await aesKey(new Uint8Array(raw)), safe: await safeNumberKey(new Uint8Array(raw)) }));
-      this.todays = { day, key };
-      key.catch(() => {
-        if (this.todays?.key === key) this.todays = null;
-      });
-    }
-    return this.todays!.key;
   }
 
   /** The object's own user, stored on first use (ctx.id.name is not available on an alarm wake). */

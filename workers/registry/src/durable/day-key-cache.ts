@@ -1,57 +1,80 @@
 /**
- * The day keys an object uses, cached in memory after one call to its vault
- * shard: the scan path pays the vault hop once per day per object, not per
- * scan. Entries of expired days are dropped so a shredded key does not live
+ * The day keys the registry's objects use, cached in the isolate's memory
+ * (never stored) after one call to a vault shard. Every object of the isolate
+ * that uses the same shard shares the entry, so the scan path pays the vault
+ * hop once per day, shard and isolate — not per scan, and not per cold wake
+ * (most facilities see a visitor every few minutes, and their objects wake
+ * cold). Entries of expired days are dropped so a shredded key does not live
  * on in memory.
  */
 import { aesKey, kstDay, lastExpiredDay } from "@kipass/shared";
 import type { RegistryBindings } from "../config.js";
 
-export class DayKeyCache {
-  private readonly keys = new Map<string, Promise<CryptoKey | null>>();
+/** `${vault shard} ${day}` → that day's key (null once shredded: not kept). */
+const isolateKeys = new Map<string, { day: string; key: Promise<CryptoKey | null> }>();
 
+export class DayKeyCache {
+  private vaultName: string | null = null;
+
+  /** `shardOf` names the object's vault shard, or null while the object does not know its own id yet. */
   constructor(
     private readonly env: RegistryBindings,
-    private readonly vault: () => string,
+    private readonly shardOf: () => string | null,
   ) {}
+
+  /** The object's vault shard: its id never changes, so it is looked up once per wake. */
+  private vault(): string {
+    this.vaultName ??= this.shardOf();
+    if (this.vaultName === null) throw new Error("day key asked for before the object knows its id");
+    return this.vaultName;
+  }
 
   /** Today's key is created on first use; older days are only read (null once shredded). */
   get(day: string, now: number): Promise<CryptoKey | null> {
     this.forgetThrough(lastExpiredDay(kstDay(now)));
-    let key = this.keys.get(day);
-    if (!key) {
-      const stub = this.env.DAY_KEY_VAULT.get(this.env.DAY_KEY_VAULT.idFromName(this.vault()));
-      key = stub.keyFor(day, now, day >= kstDay(now)).then((raw) => (raw ? aesKey(new Uint8Array(raw)) : null));
-      this.keys.set(day, key);
-      key.then((k) => k ?? this.keys.delete(day), () => this.keys.delete(day));
-    }
+    const vault = this.vault();
+    const name = `${vault} ${day}`;
+    const cached = isolateKeys.get(name);
+    if (cached) return cached.key;
+    const key = this.stub(vault)
+      .keyFor(day, now, day >= kstDay(now))
+      .then((raw) => (raw ? aesKey(new Uint8Array(raw)) : null));
+    const entry = { day, key };
+    isolateKeys.set(name, entry);
+    const drop = () => isolateKeys.get(name) === entry && isolateKeys.delete(name);
+    key.then((k) => k ?? drop(), drop);
     return key;
   }
 
   /** Fills the cache for many days with one call to the vault (each day as `get` would at its `now`). */
   async prefetch(requests: { day: string; now: number }[]): Promise<void> {
-    const missing = requests.filter((r) => !this.keys.has(r.day));
+    const vault = this.vault();
+    const missing = requests.filter((r) => !isolateKeys.has(`${vault} ${r.day}`));
     if (missing.length === 0) return;
-    const raws = await this.env.DAY_KEY_VAULT.get(this.env.DAY_KEY_VAULT.idFromName(this.vault())).keysFor(missing);
+    const raws = await this.stub(vault).keysFor(missing);
     missing.forEach((r, i) => {
       const raw = raws[i];
-      if (raw) this.keys.set(r.day, aesKey(new Uint8Array(raw)));
+      if (raw) isolateKeys.set(`${vault} ${r.day}`, { day: r.day, key: aesKey(new Uint8Array(raw)) });
     });
   }
 
   /** Shutdown: nothing cached outlives the vault. */
   forgetAll(): void {
-    this.keys.clear();
+    isolateKeys.clear();
   }
 
   forgetThrough(day: string): void {
-    for (const d of this.keys.keys()) if (d <= day) this.keys.delete(d);
+    for (const [name, entry] of isolateKeys) if (entry.day <= day) isolateKeys.delete(name);
+  }
+
+  private stub(vault: string) {
+    return this.env.DAY_KEY_VAULT.get(this.env.DAY_KEY_VAULT.idFromName(vault));
   }
 
   /** Asks the vault to shred expired keys now (the vault's own alarm does too). */
   async expire(now: number): Promise<string[]> {
     this.forgetThrough(lastExpiredDay(kstDay(now)));
-    return this.env.DAY_KEY_VAULT.get(this.env.DAY_KEY_VAULT.idFromName(this.vault())).expire(now);
+    return this.stub(this.vault()).expire(now);
   }
 }
 

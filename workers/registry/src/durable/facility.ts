@@ -103,7 +103,10 @@ export class Facility extends DurableObject<RegistryBindings> {
     migrateSchema(ctx.storage, MIGRATIONS);
     this.due = new DueWork(ctx.storage);
     this.retention = new RetentionSchedule(this.due);
-    this.keys = new DayKeyCache(env, () => vaultShard(`facility:${this.config()?.facilityId ?? ""}`));
+    this.keys = new DayKeyCache(env, () => {
+      const id = this.config()?.facilityId;
+      return id === undefined ? null : vaultShard(`facility:${id}`);
+    });
     // Alarms can be lost across a restart: re-arm on every wake.
     ctx.blockConcurrencyWhile(async () => {
       await this.due.arm();
@@ -140,20 +143,22 @@ export class Facility extends DurableObject<RegistryBindings> {
 
   /** Hot path step 4 (and 3, via the ledger). Refusals store nothing. */
   async scan(input: ScanInput): Promise<ScanOutcome> {
-    const config = this.config();
-    if (!config) return { ok: false, code: "facility_unknown" };
+    // One read for the facility's status and the scanning device.
+    const row = this.sql<{ id: string; status: string; valid_from: number | null; valid_until: number | null; account_id: string | null; expires_at: number | null; revoked_at: number | null }>`
+      SELECT f.id, f.status, f.valid_from, f.valid_until, d.account_id, d.expires_at, d.revoked_at
+      FROM facility f LEFT JOIN devices d ON d.session_hash = ${input.sessionHash}`[0];
+    if (!row) return { ok: false, code: "facility_unknown" };
+    const config: FacilityConfig = { facilityId: row.id, status: row.status as FacilityStatus, validFrom: row.valid_from, validUntil: row.valid_until };
     if (config.status !== "active") return { ok: false, code: `facility_${config.status}` };
     if ((config.validFrom !== null && input.now < config.validFrom) || (config.validUntil !== null && input.now >= config.validUntil)) {
       return { ok: false, code: "event_not_active" };
     }
-    const device = this.sql<{ account_id: string; expires_at: number; revoked_at: number | null }>`SELECT account_id, expires_at, revoked_at FROM devices WHERE session_hash = ${input.sessionHash}`[0];
-    if (!device) return { ok: false, code: "session_invalid" };
-    if (device.revoked_at !== null) return { ok: false, code: "device_revoked" };
-    if (device.expires_at <= input.now) return { ok: false, code: "session_invalid" };
+    if (row.account_id === null) return { ok: false, code: "session_invalid" };
+    if (row.revoked_at !== null) return { ok: false, code: "device_revoked" };
+    if (row.expires_at! <= input.now) return { ok: false, code: "session_invalid" };
+    const device = { account_id: row.account_id };
 
-    const seen = this.sql<{ at: number }>`SELECT at FROM visits WHERE token_hash = ${input.tokenHash}`[0];
-    if (seen) return { ok: true, repeat: true, at: seen.at };
-
+    // A re-scan here passes the ledger (same facility) and `write` records it as a repeat.
     const shard = ledgerShard(input.tokenHash);
     const ledger = this.env.TOKEN_LEDGER.get(this.env.TOKEN_LEDGER.idFromName(shard));
     const [claim, key] = await Promise.all([

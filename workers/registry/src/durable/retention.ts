@@ -16,8 +16,11 @@ export const expiresAt = (day: string): number => kstDayStart(addDays(day, RETEN
 
 /** Schedules a day's expiry once per object lifetime (the insert is idempotent anyway). */
 export class RetentionSchedule {
-  private readonly scheduled = new Set<string>();
-  constructor(private readonly due: DueWork) {}
+  private readonly scheduled: Set<string>;
+  /** Call on wake, after the schema exists: days already scheduled cost a cold wake no write. */
+  constructor(private readonly due: DueWork) {
+    this.scheduled = new Set(due.keys(EXPIRE_DAY));
+  }
 
   async ensure(day: string): Promise<void> {
     if (this.scheduled.has(day)) return;

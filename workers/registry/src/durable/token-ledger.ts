@@ -49,7 +49,7 @@ export class TokenLedger extends DurableObject<RegistryBindings> {
     this.retention = new RetentionSchedule(this.due);
     // ctx.id.name can be missing on an alarm wake: the shard keeps its own name.
     this.name = this.sql<{ name: string }>`SELECT name FROM shard`[0]?.name ?? null;
-    this.keys = new DayKeyCache(env, () => vaultShard(`ledger:${this.name ?? ""}`));
+    this.keys = new DayKeyCache(env, () => (this.name === null ? null : vaultShard(`ledger:${this.name}`)));
     ctx.blockConcurrencyWhile(async () => {
       await this.due.arm();
     });
