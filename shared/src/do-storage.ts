@@ -6,8 +6,12 @@
  *   under blockConcurrencyWhile;
  * - `DueWork`: the alarm scheduler — due work lives in a table, one alarm is
  *   armed for the earliest row, and `arm()` is called on every wake because
- *   alarms are at-least-once and can be lost across a restart.
+ *   alarms are at-least-once and can be lost across a restart;
+ * - `RetentionSchedule`: each day with records gets one "expire-day" row at
+ *   day + 28 (R-R2, R-I1), written once, not per record.
  */
+import { addDays, kstDayStart } from "./clock.js";
+import { RETENTION_DAYS } from "./day-keys.js";
 export type SqlValue = ArrayBuffer | string | number | null;
 
 export interface DoSqlCursor<T> {
@@ -92,6 +96,34 @@ export class DueWork {
     const current = await this.storage.getAlarm();
     if (current === null || current > next) await this.storage.setAlarm(next);
     return next;
+  }
+}
+
+export const EXPIRE_DAY = "expire-day";
+
+/** The moment `day`'s records must be gone: the start of day + 28 (KST). */
+export const expiresAt = (day: string): number => kstDayStart(addDays(day, RETENTION_DAYS));
+
+/** Schedules each day's expiry once per object wake; a wake reads the days already scheduled, so it writes none again. */
+export class RetentionSchedule {
+  private readonly scheduled: Set<string>;
+
+  /** Construct after the due_work table exists (after `new DueWork`). */
+  constructor(private readonly due: DueWork) {
+    this.scheduled = new Set(due.keys(EXPIRE_DAY));
+  }
+
+  async ensure(day: string): Promise<void> {
+    if (this.scheduled.has(day)) return;
+    this.due.schedule(EXPIRE_DAY, day, expiresAt(day));
+    this.scheduled.add(day);
+    await this.due.arm();
+  }
+
+  /** A day's rows are gone (sweep) or every row is (shutdown). */
+  forget(day?: string): void {
+    if (day === undefined) this.scheduled.clear();
+    else this.scheduled.delete(day);
   }
 }
 

@@ -16,10 +16,10 @@
 import { abortAllDurableObjects, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
-import { HOUR, addDays, credentialHash, kstDay, kstDayStart, lookupHash, newCredential } from "../../../shared/src/index.js";
+import { HOUR, addDays, credentialHash, expiresAt, kstDay, kstDayStart, lookupHash, newCredential } from "../../../shared/src/index.js";
 import { recordFigure } from "../../../tests/reliability.js";
 import { app } from "../src/index.js";
-import { SWEEP_CHUNK, expiresAt } from "../src/durable/retention.js";
+import { SWEEP_CHUNK } from "../src/durable/retention.js";
 import { TOKEN_LEDGER_SHARDS, ledgerShard } from "../src/durable/shards.js";
 import { JURISDICTION, mintQr, randomPhone, validBusinessNumber } from "./helpers.js";
 

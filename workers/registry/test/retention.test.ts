@@ -5,9 +5,9 @@
 import { abortAllDurableObjects, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { DAY, HOUR, addDays, kstDay, kstDayStart } from "../../../shared/src/index.js";
+import { DAY, HOUR, addDays, expiresAt, kstDay, kstDayStart } from "../../../shared/src/index.js";
 import { ledgerShard, vaultShard } from "../src/durable/shards.js";
-import { SWEEP_CHUNK, expiresAt } from "../src/durable/retention.js";
+import { SWEEP_CHUNK } from "../src/durable/retention.js";
 
 const D0 = "2030-01-01";
 const D1 = addDays(D0, 1);

@@ -62,35 +62,41 @@ function formatCells(size: number): [number, number][] {
 /**
  * Bit-sliced scoring: each module is one byte whose bit p is its colour under
  * mask p, so one pass over the symbol scores all eight masks. Per symbol size
- * (one version), the flips: bit p set where mask p inverts a data module.
+ * (one version), worked out once: the flips (bit p set where mask p inverts a
+ * data module) and the format modules with their byte (bit p: the format bit
+ * written for mask p).
  */
-const flipTables = new Map<number, Uint8Array>();
+interface Layout {
+  flips: Uint8Array;
+  format: { cell: number; byte: number }[];
+}
+const layouts = new Map<number, Layout>();
 
-function flipsFor(m: Matrix): Uint8Array {
-  let flips = flipTables.get(m.size);
-  if (!flips) {
+function layoutOf(m: Matrix): Layout {
+  let layout = layouts.get(m.size);
+  if (!layout) {
     const { size, reservedBit } = m; // the same for every symbol of one version
-    flips = new Uint8Array(size * size);
-    for (let i = 0, k = 0; i < size; i++) for (let j = 0; j < size; j++, k++) if (!reservedBit[k]) MASKS.forEach((mask, p) => (flips![k]! |= mask(i, j) ? 1 << p : 0));
-    flipTables.set(size, flips);
+    const flips = new Uint8Array(size * size);
+    for (let i = 0, k = 0; i < size; i++) for (let j = 0; j < size; j++, k++) if (!reservedBit[k]) MASKS.forEach((mask, p) => (flips[k]! |= mask(i, j) ? 1 << p : 0));
+    const format = formatCells(size).flatMap(([vertical, horizontal], b) => {
+      let byte = 0;
+      for (let p = 0; p < 8; p++) byte |= ((formatBits(p) >> b) & 1) << p;
+      return [{ cell: vertical, byte }, { cell: horizontal, byte }];
+    });
+    layout = { flips, format };
+    layouts.set(size, layout);
   }
-  return flips;
+  return layout;
 }
 
 /** The mask with the lowest penalty N1 + N2 + N3 + N4, scored as `qrcode`'s getBestMask scores it. */
 export function bestMask(m: Matrix): QRCodeMaskPattern {
   const { size, data } = m;
-  const flips = flipsFor(m);
+  const { flips, format } = layoutOf(m);
   // `data` carries mask 0: a module's colour under mask p is data ^ flip0 ^ flipP.
   const g = new Uint8Array(size * size);
   for (let k = 0; k < g.length; k++) g[k] = ((data[k]! ^ flips[k]!) & 1 ? 0xff : 0) ^ flips[k]!;
-  const cells = formatCells(size);
-  for (let b = 0; b < 15; b++) {
-    let byte = 0;
-    for (let p = 0; p < 8; p++) byte |= ((formatBits(p) >> b) & 1) << p;
-    g[cells[b]![0]] = byte;
-    g[cells[b]![1]] = byte;
-  }
+  for (const { cell, byte } of format) g[cell] = byte;
   // Histograms of per-mask bit sets; totals per mask are read off them at the end.
   const counts = { runs: new Uint32Array(256), runStarts: new Uint32Array(256), finders: new Uint32Array(256), blocks: new Uint32Array(256), dark: new Uint32Array(256) };
   for (let a = 0; a < size; a++) {

@@ -18,7 +18,7 @@
  * when the vault destroys the key (same retention as the token log).
  */
 import { DurableObject } from "cloudflare:workers";
-import { DueWork, RETENTION_DAYS, addDays, fromBase64url, kstDayStart, lookupHash, migrateSchema, sqlTag, utf8, wipeObject, type Bytes } from "@kipass/shared";
+import { DueWork, EXPIRE_DAY, RetentionSchedule, fromBase64url, lookupHash, migrateSchema, sqlTag, utf8, wipeObject, type Bytes } from "@kipass/shared";
 
 export const SAFE_NUMBER_SHARDS = 64;
 
@@ -31,7 +31,6 @@ const MIGRATIONS = [
    CREATE INDEX codes_day ON codes (day);`,
 ];
 
-const EXPIRE_DAY = "expire-day";
 
 /** Keyed hash of a code on a day (LOOKUP_KEY, its own domain): the ledger never sees the code itself. */
 export const safeNumberHash = (env: Env, day: string, code: string) => lookupHash(env, "safe-number", `${day}:${code}`);
@@ -65,11 +64,13 @@ export async function safeNumberKey(dayKey: Bytes): Promise<CryptoKey> {
 export class SafeNumberLedger extends DurableObject<Env> {
   private readonly sql = sqlTag(this.ctx.storage.sql);
   private readonly due: DueWork;
+  private readonly retention: RetentionSchedule;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     migrateSchema(ctx.storage, MIGRATIONS);
     this.due = new DueWork(ctx.storage);
+    this.retention = new RetentionSchedule(this.due);
     // Every wake re-arms from the due_work table: alarms are at-least-once and can be lost.
     void ctx.blockConcurrencyWhile(async () => {
       await this.due.arm();
@@ -86,8 +87,7 @@ export class SafeNumberLedger extends DurableObject<Env> {
     const existing = this.sql<{ owner: string }>`SELECT owner FROM codes WHERE code_hash = ${codeHash}`[0];
     if (existing) return { claimed: false, owner: existing.owner };
     this.sql`INSERT INTO codes (code_hash, day, owner) VALUES (${codeHash}, ${day}, ${owner})`;
-    this.due.schedule(EXPIRE_DAY, day, kstDayStart(addDays(day, RETENTION_DAYS)));
-    await this.due.arm();
+    await this.retention.ensure(day);
     return { claimed: true };
   }
 
@@ -114,8 +114,10 @@ export class SafeNumberLedger extends DurableObject<Env> {
   }
 
   /** Shutdown (R-O4): every code row and the due work go; the owners were sealed under day keys already destroyed. */
-  destroyRecords(): Promise<Record<string, number>> {
-    return wipeObject(this.ctx.storage);
+  async destroyRecords(): Promise<Record<string, number>> {
+    const deleted = await wipeObject(this.ctx.storage);
+    this.retention.forget();
+    return deleted;
   }
 
   override async alarm(): Promise<void> {

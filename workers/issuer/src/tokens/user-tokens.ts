@@ -17,8 +17,9 @@
 import { DurableObject } from "cloudflare:workers";
 import {
   DueWork,
+  EXPIRE_DAY,
   HOUR,
-  RETENTION_DAYS,
+  RetentionSchedule,
   SECOND,
   addDays,
   decryptField,
@@ -64,7 +65,6 @@ const MIGRATIONS = [
    CREATE INDEX issued_day ON issued (day);`,
 ];
 
-const EXPIRE_DAY = "expire-day";
 
 type Owner = { user_ref: string; nonce: number; last_mint_at: number };
 
@@ -73,24 +73,22 @@ export const userTokensOf = (env: Env, userRef: string) => env.USER_TOKENS.get(e
 export class UserTokens extends DurableObject<Env> {
   private readonly sql = sqlTag(this.ctx.storage.sql);
   private readonly due: DueWork;
+  private readonly retention: RetentionSchedule;
   /** Today's safe number, in memory only (it can always be drawn again from the day key). */
   private todaysSafeNumber: { day: string; code: string } | null = null;
   /** Mint times of the last hour (the 60-per-hour cap), loaded on first use. */
   private recent: number[] | null = null;
   /** The time of a mint in flight (not yet written): the rate limit counts it. */
   private reservedAt: number | null = null;
-  /** The last day whose expiry this instance has scheduled (the due_work row is what survives). */
-  private scheduledDay: string | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     migrateSchema(ctx.storage, MIGRATIONS);
     this.due = new DueWork(ctx.storage);
+    this.retention = new RetentionSchedule(this.due);
     // Every wake re-arms from the due_work table: alarms are at-least-once and can be lost.
     void ctx.blockConcurrencyWhile(async () => {
       await this.due.arm();
-      // A cold wake need not schedule today's expiry again if it already is (one read, no write).
-      this.scheduledDay = this.due.keys(EXPIRE_DAY).at(-1) ?? null;
     });
   }
 
@@ -184,12 +182,8 @@ export class UserTokens extends DurableObject<Env> {
       this.sql`UPDATE owner SET nonce = ${nonce}, last_mint_at = ${now}`;
       this.sql`INSERT INTO issued (day, at, entry) VALUES (${day}, ${now}, ${logEntry})`;
       hour.push(now);
-      // R-I1: the day's log is deleted at day + 28 (its key is destroyed then too). Once per day per wake is enough.
-      if (this.scheduledDay !== day) {
-        this.due.schedule(EXPIRE_DAY, day, kstDayStart(addDays(day, RETENTION_DAYS)));
-        await this.due.arm();
-        this.scheduledDay = day;
-      }
+      // R-I1: the day's log is deleted at day + 28 (its key is destroyed then too).
+      await this.retention.ensure(day);
       return { ok: true, ...token };
     } catch (err) {
       this.reservedAt = null;
@@ -216,7 +210,7 @@ export class UserTokens extends DurableObject<Env> {
     const deleted = await wipeObject(this.ctx.storage);
     forgetTodaysKeys();
     this.recent = null;
-    this.scheduledDay = null;
+    this.retention.forget();
     return deleted;
   }
 

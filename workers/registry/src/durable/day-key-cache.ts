@@ -12,6 +12,8 @@ import type { RegistryBindings } from "../config.js";
 
 /** `${vault shard} ${day}` → that day's key (null once shredded: not kept). */
 const isolateKeys = new Map<string, { day: string; key: Promise<CryptoKey | null> }>();
+/** The expired day the map was last cleared for: a scan compares one string; the map is walked when it changes. */
+let forgottenThrough = "";
 
 export class DayKeyCache {
   private vaultName: string | null = null;
@@ -64,7 +66,9 @@ export class DayKeyCache {
   }
 
   forgetThrough(day: string): void {
+    if (day === forgottenThrough) return; // an expired day's key is never cached again (the vault answers null)
     for (const [name, entry] of isolateKeys) if (entry.day <= day) isolateKeys.delete(name);
+    forgottenThrough = day;
   }
 
   private stub(vault: string) {

@@ -9,10 +9,10 @@
  * counter bumped (R-R4). Idempotent by token hash.
  */
 import { DurableObject } from "cloudflare:workers";
-import { DueWork, addDays, decryptField, encryptField, kstDay, kstDayStart, kstHour, migrateSchema, sqlTag, wipeObject } from "@kipass/shared";
+import { DueWork, RetentionSchedule, addDays, decryptField, encryptField, kstDay, kstDayStart, kstHour, migrateSchema, sqlTag, wipeObject } from "@kipass/shared";
 import type { RegistryBindings } from "../config.js";
 import { DayKeyCache, firstOfEachDay } from "./day-key-cache.js";
-import { RetentionSchedule, deleteDayChunk, sweepDue, type SweepResult } from "./retention.js";
+import { deleteDayChunk, sweepDue, type SweepResult } from "./retention.js";
 import { ledgerShard, vaultShard } from "./shards.js";
 
 const MIGRATIONS = [
@@ -144,30 +144,28 @@ export class Facility extends DurableObject<RegistryBindings> {
   /** Hot path step 4 (and 3, via the ledger). Refusals store nothing. */
   async scan(input: ScanInput): Promise<ScanOutcome> {
     // One read for the facility's status and the scanning device.
-    const row = this.sql<{ id: string; status: string; valid_from: number | null; valid_until: number | null; account_id: string | null; expires_at: number | null; revoked_at: number | null }>`
+    const row = this.sql<{ id: string; status: FacilityStatus; valid_from: number | null; valid_until: number | null; account_id: string | null; expires_at: number | null; revoked_at: number | null }>`
       SELECT f.id, f.status, f.valid_from, f.valid_until, d.account_id, d.expires_at, d.revoked_at
       FROM facility f LEFT JOIN devices d ON d.session_hash = ${input.sessionHash}`[0];
     if (!row) return { ok: false, code: "facility_unknown" };
-    const config: FacilityConfig = { facilityId: row.id, status: row.status as FacilityStatus, validFrom: row.valid_from, validUntil: row.valid_until };
-    if (config.status !== "active") return { ok: false, code: `facility_${config.status}` };
-    if ((config.validFrom !== null && input.now < config.validFrom) || (config.validUntil !== null && input.now >= config.validUntil)) {
+    if (row.status !== "active") return { ok: false, code: `facility_${row.status}` };
+    if ((row.valid_from !== null && input.now < row.valid_from) || (row.valid_until !== null && input.now >= row.valid_until)) {
       return { ok: false, code: "event_not_active" };
     }
-    if (row.account_id === null) return { ok: false, code: "session_invalid" };
+    if (row.account_id === null || row.expires_at === null) return { ok: false, code: "session_invalid" };
     if (row.revoked_at !== null) return { ok: false, code: "device_revoked" };
-    if (row.expires_at! <= input.now) return { ok: false, code: "session_invalid" };
-    const device = { account_id: row.account_id };
+    if (row.expires_at <= input.now) return { ok: false, code: "session_invalid" };
 
     // A re-scan here passes the ledger (same facility) and `write` records it as a repeat.
     const shard = ledgerShard(input.tokenHash);
     const ledger = this.env.TOKEN_LEDGER.get(this.env.TOKEN_LEDGER.idFromName(shard));
     const [claim, key] = await Promise.all([
-      ledger.claimToken({ shard, tokenHash: input.tokenHash, facilityId: config.facilityId, now: input.now }),
+      ledger.claimToken({ shard, tokenHash: input.tokenHash, facilityId: row.id, now: input.now }),
       this.keys.get(kstDay(input.now), input.now),
     ]);
     if (!claim.ok) return claim;
     if (!key) return { ok: false, code: "day_closed" };
-    const visit = await this.seal(config.facilityId, key, { tokenHash: input.tokenHash, qr: input.qr, at: input.now, device: device.account_id });
+    const visit = await this.seal(row.id, key, { tokenHash: input.tokenHash, qr: input.qr, at: input.now, device: row.account_id });
     const outcome = this.write(visit);
     if (!outcome.repeat) await this.retention.ensure(visit.day);
     return outcome;
@@ -273,6 +271,7 @@ export class Facility extends DurableObject<RegistryBindings> {
   async destroyRecords(): Promise<Record<string, number>> {
     const deleted = await wipeObject(this.ctx.storage);
     this.keys.forgetAll();
+    this.retention.forget();
     return deleted;
   }
 

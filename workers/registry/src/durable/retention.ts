@@ -1,38 +1,14 @@
 /**
  * Retention (R-R2) shared by Facility and TokenLedger: each day with records
- * gets one due row "expire-day" at day + 28 (KST); the sweep deletes that
- * day's rows in chunks so a large day never stalls scans (the alarm fires
- * again at once while rows remain), and the day key is shredded in the vault.
+ * gets one due row "expire-day" at day + 28 (KST; `RetentionSchedule` in
+ * @kipass/shared). The sweep deletes that day's rows in chunks so a large day
+ * never stalls scans (the alarm fires again at once while rows remain), and
+ * the day key is shredded in the vault.
  */
-import { RETENTION_DAYS, addDays, kstDayStart, type DoSql, type DueWork } from "@kipass/shared";
+import { EXPIRE_DAY, type DoSql, type DueWork } from "@kipass/shared";
 
 /** Rows deleted per alarm run; small enough that scans interleave between runs. */
 export const SWEEP_CHUNK = 500;
-
-export const EXPIRE_DAY = "expire-day";
-
-/** The moment `day`'s records must be gone: the start of day + 28. */
-export const expiresAt = (day: string): number => kstDayStart(addDays(day, RETENTION_DAYS));
-
-/** Schedules a day's expiry once per object lifetime (the insert is idempotent anyway). */
-export class RetentionSchedule {
-  private readonly scheduled: Set<string>;
-  /** Call on wake, after the schema exists: days already scheduled cost a cold wake no write. */
-  constructor(private readonly due: DueWork) {
-    this.scheduled = new Set(due.keys(EXPIRE_DAY));
-  }
-
-  async ensure(day: string): Promise<void> {
-    if (this.scheduled.has(day)) return;
-    this.due.schedule(EXPIRE_DAY, day, expiresAt(day));
-    this.scheduled.add(day);
-    await this.due.arm();
-  }
-
-  forget(day: string): void {
-    this.scheduled.delete(day);
-  }
-}
 
 export interface SweepResult {
   /** Days whose rows are all gone. */

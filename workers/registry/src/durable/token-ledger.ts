@@ -8,10 +8,10 @@
  * back from a point-in-time copy (R-R2).
  */
 import { DurableObject } from "cloudflare:workers";
-import { DueWork, decryptField, encryptField, kstDay, migrateSchema, sqlTag, wipeObject } from "@kipass/shared";
+import { DueWork, RetentionSchedule, decryptField, encryptField, kstDay, migrateSchema, sqlTag, wipeObject } from "@kipass/shared";
 import type { RegistryBindings } from "../config.js";
 import { DayKeyCache, firstOfEachDay } from "./day-key-cache.js";
-import { RetentionSchedule, deleteDayChunk, sweepDue, type SweepResult } from "./retention.js";
+import { deleteDayChunk, sweepDue, type SweepResult } from "./retention.js";
 import { vaultShard } from "./shards.js";
 
 const MIGRATIONS = [
@@ -141,6 +141,7 @@ export class TokenLedger extends DurableObject<RegistryBindings> {
   async destroyRecords(): Promise<Record<string, number>> {
     const deleted = await wipeObject(this.ctx.storage);
     this.keys.forgetAll();
+    this.retention.forget();
     return deleted;
   }
 
