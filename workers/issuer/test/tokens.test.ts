@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { CLOCK_SKEW_MS, HOUR, TOKEN_TTL_MS, parseJwks, parseKeyRing, publishedJwks, rotateKeyRing, verifyToken, type Jwks } from "@kipass/shared";
 import { app } from "../src/index.js";
 import { vaultOf } from "../src/tokens/day-key-vault.js";
-import { bestMask, formatBits } from "../src/tokens/qr-svg.js";
+import { bestMask, formatBits, qrSvg } from "../src/tokens/qr-svg.js";
 import { MAX_PER_HOUR, MIN_GAP_MS, userTokensOf } from "../src/tokens/user-tokens.js";
 import { fromHex, newUserRef, toHex } from "../src/user-ref.js";
 import { BASE, call, enrol, mint } from "./wallet-client.js";
@@ -109,7 +109,7 @@ describe("QR picture", () => {
     expect(QRCode.create(qr, { errorCorrectionLevel: "M" }).version).toBe(8);
   });
 
-  it("chooses the mask the library's own penalty search chooses, for 100 random tokens", async () => {
+  it("draws, for 100 random tokens, the library's own picture: the mask its penalty search chooses, applied to the same modules", async () => {
     const QRCode = (await import("qrcode")).default;
     const BASE45 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:";
     const seen = new Set<number>();
@@ -119,6 +119,7 @@ describe("QR picture", () => {
       const segments = [{ data: token, mode: "alphanumeric" as const }];
       const library = QRCode.create(segments, { errorCorrectionLevel: "M" }).maskPattern;
       expect(bestMask(QRCode.create(segments, { errorCorrectionLevel: "M", maskPattern: 0 }).modules)).toBe(library);
+      expect(qrSvg(token)).toBe(await QRCode.toString(token, { type: "svg", errorCorrectionLevel: "M", margin: 2 }));
       seen.add(library ?? -1);
     }
     expect(seen.size).toBeGreaterThan(3); // the comparison covered several masks, not one

@@ -151,7 +151,7 @@ export function mountWalletApi(app: OpenAPIHono<IssuerEnv>): void {
     const minted = await userTokensOf(c.env, userRef).mintWithCredential(credentialHash, now);
     if (!minted.ok) throw mintRefusal(minted, (s) => c.header("retry-after", s));
     c.header("cache-control", "no-store");
-    return c.json({ qr: minted.qr, jti: minted.jti, issuedAt: minted.issuedAt, expiresAt: minted.expiresAt, serverTime: now, svg: await qrSvg(minted.qr) }, 201);
+    return c.json({ qr: minted.qr, jti: minted.jti, issuedAt: minted.issuedAt, expiresAt: minted.expiresAt, serverTime: now, svg: qrSvg(minted.qr) }, 201);
   });
 
   app.openapi(safeNumberRoute, async (c) => {

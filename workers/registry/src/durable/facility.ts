@@ -182,9 +182,9 @@ export class Facility extends DurableObject<RegistryBindings> {
    * are repeats. Synchronous, so the check and the write are atomic.
    */
   private write(v: SealedVisit): { ok: true; repeat: boolean; at: number } {
-    const again = this.sql<{ at: number }>`SELECT at FROM visits WHERE token_hash = ${v.tokenHash}`[0];
-    if (again) return { ok: true, repeat: true, at: again.at };
-    this.sql`INSERT INTO visits (token_hash, day, at, device, token) VALUES (${v.tokenHash}, ${v.day}, ${v.at}, ${v.device}, ${v.token})`;
+    const recorded = this.sql`INSERT INTO visits (token_hash, day, at, device, token) VALUES (${v.tokenHash}, ${v.day}, ${v.at}, ${v.device}, ${v.token})
+      ON CONFLICT (token_hash) DO NOTHING RETURNING 1`;
+    if (recorded.length === 0) return { ok: true, repeat: true, at: this.sql<{ at: number }>`SELECT at FROM visits WHERE token_hash = ${v.tokenHash}`[0]!.at };
     this.sql`INSERT INTO hourly (day, hour, visits) VALUES (${v.day}, ${kstHour(v.at)}, 1)
       ON CONFLICT (day, hour) DO UPDATE SET visits = visits + 1`;
     return { ok: true, repeat: false, at: v.at };

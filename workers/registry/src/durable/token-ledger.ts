@@ -80,9 +80,9 @@ export class TokenLedger extends DurableObject<RegistryBindings> {
 
   /** Inserts a sealed claim unless the token is claimed already (then returns that claim). Synchronous: check and claim are atomic. */
   private write(claim: { tokenHash: string; day: string; at: number; facility: string }): { day: string; facility: string } | null {
-    const existing = this.sql<{ day: string; facility: string }>`SELECT day, facility FROM claims WHERE token_hash = ${claim.tokenHash}`[0];
-    if (!existing) this.sql`INSERT INTO claims (token_hash, day, at, facility) VALUES (${claim.tokenHash}, ${claim.day}, ${claim.at}, ${claim.facility})`;
-    return existing ?? null;
+    const claimed = this.sql`INSERT INTO claims (token_hash, day, at, facility) VALUES (${claim.tokenHash}, ${claim.day}, ${claim.at}, ${claim.facility})
+      ON CONFLICT (token_hash) DO NOTHING RETURNING 1`;
+    return claimed.length > 0 ? null : this.sql<{ day: string; facility: string }>`SELECT day, facility FROM claims WHERE token_hash = ${claim.tokenHash}`[0]!;
   }
 
   /**
