@@ -36,12 +36,32 @@ export function sqlTag(sql: DoSql) {
     sql.exec<T>(strings.join("?"), ...values).toArray();
 }
 
+/**
+ * Reads a table a fresh object does not have yet: the read is what every wake
+ * of an existing object pays (each statement is prepared anew in a woken
+ * object, so `CREATE TABLE IF NOT EXISTS` on every wake was not free); a
+ * fresh object makes the table on the one "no such table" refusal.
+ */
+function readOrCreate<T>(read: () => T, create: () => T): T {
+  try {
+    return read();
+  } catch (err) {
+    if (!(err instanceof Error && err.message.includes("no such table"))) throw err;
+    return create();
+  }
+}
+
 /** Applies migrations[version..] in order, each in its own transaction. */
 export function migrateSchema(storage: DoStorage, migrations: readonly string[]): void {
-  storage.sql.exec("CREATE TABLE IF NOT EXISTS _schema (version INTEGER NOT NULL)");
-  const row = storage.sql.exec<{ version: number }>("SELECT version FROM _schema").toArray()[0];
-  if (!row) storage.sql.exec("INSERT INTO _schema (version) VALUES (0)");
-  for (let v = row?.version ?? 0; v < migrations.length; v++) {
+  const version = readOrCreate(
+    () => storage.sql.exec<{ version: number }>("SELECT version FROM _schema").toArray()[0]?.version ?? null,
+    () => {
+      storage.sql.exec("CREATE TABLE _schema (version INTEGER NOT NULL)");
+      return null;
+    },
+  );
+  if (version === null) storage.sql.exec("INSERT INTO _schema (version) VALUES (0)");
+  for (let v = version ?? 0; v < migrations.length; v++) {
     storage.transactionSync(() => {
       storage.sql.exec(migrations[v]!);
       storage.sql.exec("UPDATE _schema SET version = ?", v + 1);
@@ -56,14 +76,26 @@ export interface DueItem {
 }
 
 export class DueWork {
+  /** The rows as they were when the object woke (one read), for `keysAtWake` and the wake's `arm`; dropped at the first change or arm. */
+  private atWake: DueItem[] | null;
+
   constructor(private readonly storage: DoStorage) {
-    storage.sql.exec(
-      "CREATE TABLE IF NOT EXISTS due_work (kind TEXT NOT NULL, key TEXT NOT NULL, due_at INTEGER NOT NULL, PRIMARY KEY (kind, key))",
+    this.atWake = readOrCreate(
+      () =>
+        storage.sql
+          .exec<{ kind: string; key: string; due_at: number }>("SELECT kind, key, due_at FROM due_work ORDER BY kind, key")
+          .toArray()
+          .map((r) => ({ kind: r.kind, key: r.key, dueAt: r.due_at })),
+      () => {
+        storage.sql.exec("CREATE TABLE due_work (kind TEXT NOT NULL, key TEXT NOT NULL, due_at INTEGER NOT NULL, PRIMARY KEY (kind, key))");
+        return [];
+      },
     );
   }
 
   /** Records work due at `dueAt` (the earlier time wins if already scheduled). Call `arm()` after. */
   schedule(kind: string, key: string, dueAt: number): void {
+    this.atWake = null;
     this.storage.sql.exec(
       "INSERT INTO due_work (kind, key, due_at) VALUES (?, ?, ?) ON CONFLICT (kind, key) DO UPDATE SET due_at = MIN(due_at, excluded.due_at)",
       kind,
@@ -80,18 +112,23 @@ export class DueWork {
       .map((r) => ({ kind: r.kind, key: r.key, dueAt: r.due_at }));
   }
 
-  /** The keys scheduled of `kind`, in order: what a cold wake need not schedule again. */
-  keys(kind: string): string[] {
+  /** The keys of `kind` scheduled when the object woke, in order: what a wake need not schedule again. */
+  keysAtWake(kind: string): string[] {
+    if (this.atWake) return this.atWake.filter((r) => r.kind === kind).map((r) => r.key);
     return this.storage.sql.exec<{ key: string }>("SELECT key FROM due_work WHERE kind = ? ORDER BY key", kind).toArray().map((r) => r.key);
   }
 
   done(kind: string, key: string): void {
+    this.atWake = null;
     this.storage.sql.exec("DELETE FROM due_work WHERE kind = ? AND key = ?", kind, key);
   }
 
   /** Ensures the alarm fires no later than the earliest due row. */
   async arm(): Promise<number | null> {
-    const next = this.storage.sql.exec<{ next: number | null }>("SELECT MIN(due_at) AS next FROM due_work").toArray()[0]?.next ?? null;
+    const next = this.atWake
+      ? this.atWake.reduce<number | null>((min, r) => (min === null || r.dueAt < min ? r.dueAt : min), null)
+      : (this.storage.sql.exec<{ next: number | null }>("SELECT MIN(due_at) AS next FROM due_work").toArray()[0]?.next ?? null);
+    this.atWake = null; // used once: later arms read the table
     if (next === null) return null;
     const current = await this.storage.getAlarm();
     if (current === null || current > next) await this.storage.setAlarm(next);
@@ -110,7 +147,7 @@ export class RetentionSchedule {
 
   /** Construct after the due_work table exists (after `new DueWork`). */
   constructor(private readonly due: DueWork) {
-    this.scheduled = new Set(due.keys(EXPIRE_DAY));
+    this.scheduled = new Set(due.keysAtWake(EXPIRE_DAY));
   }
 
   async ensure(day: string): Promise<void> {
