@@ -41,18 +41,33 @@ export default {
   },
 };`;
 
-/** Touches every user's Durable Object once (both sides): we measure steady state, not object creation. */
+/**
+ * Before each step a side rests this long: longer than the 10 s after which
+ * the runtime hibernates an idle object (local workerd as in production), so
+ * every step of both sides starts with every user's object asleep — as in
+ * production, where a visitor's app asks for a token at most every 15 s (the
+ * QR's lifetime). Without an equal rest the baseline, whose steps follow the
+ * issuer's slower ones more closely, started some steps with objects awake.
+ */
+const REST_MS = 12_000;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Creates every user's Durable Object (both sides): we measure wakes, not object creation. */
 async function warm(request: Send): Promise<void> {
   for (let i = 0; i < USERS; i += 16) await Promise.all(Array.from({ length: Math.min(16, USERS - i) }, (_, k) => request(i + k)));
-  await new Promise((r) => setTimeout(r, 2100)); // the issuer's 2 s per-user gap
 }
 
 /**
  * Paired measurement: each load step runs on the baseline and right after on
- * the issuer, so both see the same machine (it may be shared; load drifts).
+ * the issuer, so both see the same machine (it may be shared; load drifts),
+ * each after the same rest.
  */
 async function measurePaired(sides: { label: string; request: Send }[]): Promise<void> {
-  for (const side of sides) await warm(side.request);
+  const lastUse = new Map<string, number>();
+  for (const side of sides) {
+    await warm(side.request);
+    lastUse.set(side.label, performance.now());
+  }
   const steps: { name: string; run: (req: Send) => Promise<Result> }[] = [
     ...LOADS.map((rate) => ({ name: `offered ${String(rate).padStart(4)}/s`, run: (req: Send) => offeredLoad(req, rate, SECONDS, 201, failures) })),
     { name: `saturation c=${SATURATION_CONCURRENCY}`, run: (req: Send) => saturation(req, SATURATION_CONCURRENCY, SECONDS * 2, 201, failures) },
@@ -61,12 +76,13 @@ async function measurePaired(sides: { label: string; request: Send }[]): Promise
   for (const step of steps) {
     const results: Result[] = [];
     for (const side of sides) {
+      await sleep(lastUse.get(side.label)! + REST_MS - performance.now()); // also ≥ the issuer's 2 s per-user gap
       failures.clear();
       const r = await step.run(side.request);
+      lastUse.set(side.label, performance.now());
       results.push(r);
       console.log(formatRow(side.label.padEnd(9), step.name, r));
       for (const line of failures.lines("   ")) console.log(line);
-      await new Promise((res) => setTimeout(res, 2100)); // the issuer's 2 s per-user gap
     }
     const [b, o] = results;
     if (b && o) ratios.push(ratioLine(step.name, o, b));
