@@ -10,6 +10,7 @@ import { HOUR, MINUTE, addDays, kstDay, kstDayStart, randomBytes } from "../shar
 import { ISSUERS, deployment, localUrl } from "./deployments.js";
 import { readDevVars } from "./dev-vars.js";
 import { addStaff, enrolVisitor, login, mintQrAt, registerFacility, scanQrAt, validBusinessNumber } from "./people.js";
+import { localFetch } from "./local-fetch.js";
 
 const url = (env: string) => localUrl(deployment(env));
 const registry = url("registry");
@@ -21,7 +22,7 @@ const say = (party: string, text: string) => console.log(`  ${party.padEnd(10)} 
 const step = (n: number, title: string) => console.log(`\n${n}. ${title}`);
 
 async function authorityApi<T>(path: string, token: string, body?: unknown): Promise<T> {
-  const res = await fetch(authority + path, {
+  const res = await localFetch(authority + path, {
     method: body === undefined ? "GET" : "POST",
     headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
     body: body === undefined ? undefined : JSON.stringify(body),
@@ -33,12 +34,12 @@ async function authorityApi<T>(path: string, token: string, body?: unknown): Pro
 
 async function supervisorToken(): Promise<string> {
   const creds = { id: "demo-supervisor", password: "demo supervisor password" };
-  await fetch(`${authority}/api/bootstrap`, {
+  await localFetch(`${authority}/api/bootstrap`, {
     method: "POST",
     headers: { "content-type": "application/json", authorization: `Bearer ${readDevVars("authority").BOOTSTRAP_TOKEN}` },
     body: JSON.stringify({ ...creds, name: "데모 감독관", role: "supervisor" }),
   }); // 409 on a stack that was bootstrapped before: the demo supervisor then already exists
-  const res = await fetch(`${authority}/api/login`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(creds) });
+  const res = await localFetch(`${authority}/api/login`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(creds) });
   if (!res.ok) throw new Error("cannot sign in as the demo supervisor: run the demo on a fresh stack (npm start with an empty KIPASS_STATE_DIR)");
   return ((await res.json()) as { token: string }).token;
 }
@@ -93,7 +94,7 @@ async function main(): Promise<void> {
   }
 
   step(4, `The manager of ${facilities[0]} looks at hourly counts (R-F8)`);
-  const counts = (await (await fetch(`${registry}/v1/facility/counts/hourly?day=${day}`, { headers: { authorization: `Bearer ${owners[0]}` } })).json()) as {
+  const counts = (await (await localFetch(`${registry}/v1/facility/counts/hourly?day=${day}`, { headers: { authorization: `Bearer ${owners[0]}` } })).json()) as {
     hours: { hour: number; visitors: number }[];
     total: number;
   };

@@ -13,6 +13,7 @@ import { pathToFileURL } from "node:url";
 import { ALERT_LEVELS, SHUTDOWN_CONFIRMATION, receiptFileSchema, type AlertLevel, type ReceiptFile } from "../shared/src/index.js";
 import { DEPLOYMENTS, deployment, localUrl } from "./deployments.js";
 import { readDevVars } from "./dev-vars.js";
+import { localFetch } from "./local-fetch.js";
 
 export interface Party {
   url: string;
@@ -20,7 +21,7 @@ export interface Party {
 }
 
 async function send(party: Party, method: string, path: string, body?: unknown): Promise<unknown> {
-  const res = await fetch(party.url + path, {
+  const res = await localFetch(party.url + path, {
     method,
     headers: { authorization: `Bearer ${party.token}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
     body: body === undefined ? undefined : JSON.stringify(body),
@@ -67,7 +68,7 @@ async function main(args: string[]): Promise<void> {
   if (!target || !command) throw new Error(usage);
   const party = resolveParty(target);
   if (command === "mode") {
-    console.log(JSON.stringify(await (await fetch(`${party.url}/operations/v1/mode`)).json(), null, 2));
+    console.log(JSON.stringify(await (await localFetch(`${party.url}/operations/v1/mode`)).json(), null, 2));
   } else if (command === "level") {
     const level = ALERT_LEVELS.find((l) => l === rest[0]);
     if (!level) throw new Error(usage);

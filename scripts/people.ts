@@ -4,13 +4,15 @@
  * from the dev outbox) and get QR tokens; facility managers register (phone
  * proof), log in, add staff devices; devices scan.
  */
+import { localFetch } from "./local-fetch.js";
+
 const json = async <T>(res: Response): Promise<T> => {
   const body = (await res.json()) as T & { error?: { code: string; message: string } };
   if (!res.ok) throw new Error(`${res.status} ${body.error?.code ?? ""}: ${body.error?.message ?? ""}`);
   return body;
 };
 const post = <T>(url: string, body: unknown, token?: string) =>
-  fetch(url, {
+  localFetch(url, {
     method: "POST",
     headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
     body: JSON.stringify(body),
@@ -18,7 +20,7 @@ const post = <T>(url: string, body: unknown, token?: string) =>
 
 /** The newest 6-digit code a party's dev outbox holds for `phone` (issuers and the registry alike). */
 export async function codeFromOutbox(partyUrl: string, phone: string): Promise<string> {
-  const { messages } = await json<{ messages: { text: string }[] }>(await fetch(`${partyUrl}/dev/outbox?phone=${encodeURIComponent(phone)}`));
+  const { messages } = await json<{ messages: { text: string }[] }>(await localFetch(`${partyUrl}/dev/outbox?phone=${encodeURIComponent(phone)}`));
   const code = /\b(\d{6})\b/.exec(messages[0]?.text ?? "")?.[1];
   if (!code) throw new Error(`no code in the outbox for ${phone}`);
   return code;
@@ -32,7 +34,7 @@ export interface Visitor {
 
 /** First use of the wallet: consents, SMS verification → device credential (R-U2). */
 export async function enrolVisitor(issuerUrl: string, v: Visitor): Promise<{ credential: string; guardianRequired: boolean }> {
-  const config = await json<{ consent: { version: string } }>(await fetch(`${issuerUrl}/api/v1/wallet/config`));
+  const config = await json<{ consent: { version: string } }>(await localFetch(`${issuerUrl}/api/v1/wallet/config`));
   const { verificationId } = await post<{ verificationId: string }>(`${issuerUrl}/api/v1/verifications`, { phone: v.phone });
   const code = await codeFromOutbox(issuerUrl, v.phone);
   return post(`${issuerUrl}/api/v1/enrolments`, {
@@ -91,7 +93,7 @@ export async function addStaff(registryUrl: string, ownerSession: string, loginI
 }
 
 export async function scanQr(registryUrl: string, deviceSession: string, qr: string): Promise<{ status: number; body: { ok?: boolean; error?: { code: string } } }> {
-  const res = await fetch(`${registryUrl}/v1/scan`, {
+  const res = await localFetch(`${registryUrl}/v1/scan`, {
     method: "POST",
     headers: { "content-type": "application/json", authorization: `Bearer ${deviceSession}` },
     body: JSON.stringify({ qr }),
@@ -109,7 +111,7 @@ export function validBusinessNumber(nineDigits: string): string {
 
 /** R-U3: a guardian verifies their own phone and consents for a child under 14, once. */
 export async function guardianConsents(issuerUrl: string, childCredential: string, guardian: { name: string; phone: string }): Promise<void> {
-  const config = await json<{ consent: { version: string } }>(await fetch(`${issuerUrl}/api/v1/wallet/config`));
+  const config = await json<{ consent: { version: string } }>(await localFetch(`${issuerUrl}/api/v1/wallet/config`));
   const { verificationId } = await post<{ verificationId: string }>(`${issuerUrl}/api/v1/verifications`, { phone: guardian.phone });
   const code = await codeFromOutbox(issuerUrl, guardian.phone);
   await post(
@@ -123,12 +125,12 @@ export async function guardianConsents(issuerUrl: string, childCredential: strin
 export const at = (ms: number): Record<string, string> => ({ "x-kipass-dev-now": String(ms) });
 
 export async function mintQrAt(issuerUrl: string, credential: string, when: number): Promise<{ qr: string }> {
-  const res = await fetch(`${issuerUrl}/api/v1/tokens`, { method: "POST", headers: { authorization: `Bearer ${credential}`, ...at(when) } });
+  const res = await localFetch(`${issuerUrl}/api/v1/tokens`, { method: "POST", headers: { authorization: `Bearer ${credential}`, ...at(when) } });
   return json(res);
 }
 
 export async function scanQrAt(registryUrl: string, deviceSession: string, qr: string, when: number): Promise<void> {
-  const res = await fetch(`${registryUrl}/v1/scan`, {
+  const res = await localFetch(`${registryUrl}/v1/scan`, {
     method: "POST",
     headers: { "content-type": "application/json", authorization: `Bearer ${deviceSession}`, ...at(when) },
     body: JSON.stringify({ qr }),

@@ -5,6 +5,7 @@ export default defineProject({
   test: {
     name: "stack",
     include: ["**/*.test.ts"],
+    setupFiles: ["./setup.ts"],
     environment: "node",
     testTimeout: 60_000,
     hookTimeout: 180_000,
