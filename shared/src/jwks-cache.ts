@@ -2,7 +2,9 @@
  * Fetches and caches other parties' published JWKS (the registry trusts the
  * issuers' keys; the authority checks answers). A cached set is served until
  * `maxAge`; an unknown key id triggers at most one refetch per `refetchAfter`
- * so a flood of forged key ids cannot hammer an issuer.
+ * so a flood of forged key ids cannot hammer an issuer. A fetch that fails
+ * before any answer (a dropped connection, a refused one) is tried once more
+ * at once; an issuer's own error answer is not.
  */
 import type { Clock } from "./clock.js";
 import { parseJwks, type Jwks } from "./keys.js";
@@ -50,6 +52,11 @@ export class JwksCache {
     return out;
   }
 
+  /** Whether `id` is one of the configured sources (trusted, whether or not its keys could be fetched). */
+  has(id: string): boolean {
+    return this.sources.some((s) => s.id === id);
+  }
+
   /** Called when a key id is unknown: refetch that source unless it was tried recently. */
   async refresh(id: string): Promise<boolean> {
     const source = this.sources.find((s) => s.id === id);
@@ -84,8 +91,9 @@ export class JwksCache {
   private async load(source: JwksSource): Promise<void> {
     const previous = this.entries.get(source.id);
     const attemptedAt = this.clock.now();
+    const get = () => this.fetcher(source.url, { headers: { accept: "application/json" } });
     try {
-      const res = await this.fetcher(source.url, { headers: { accept: "application/json" } });
+      const res = await get().catch(get);
       if (!res.ok) throw new Error(`HTTP ${res.status}`);
       const jwks = parseJwks(await res.json());
       if (!jwks) throw new Error("not a valid JWKS");

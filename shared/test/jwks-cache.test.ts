@@ -136,18 +136,19 @@ describe("JwksCache: refresh for an unknown key", () => {
 });
 
 describe("JwksCache: outages", () => {
-  it.each<[string, Reply, RegExp]>([
-    ["HTTP 503", { status: 503 }, /503/],
-    ["network error", new Error("connect ECONNREFUSED"), /ECONNREFUSED/],
-    ["not JSON", "not json", /.+/],
-    ["not a JWKS", { keys: "broken" }, /JWKS/],
-  ])("%s: keeps serving the last good keys and reports the error", async (_name, failure, message) => {
+  // attempts: a failure before any answer is tried once more at once; an answer is not.
+  it.each<[string, Reply, RegExp, number]>([
+    ["HTTP 503", { status: 503 }, /503/, 1],
+    ["network error", new Error("connect ECONNREFUSED"), /ECONNREFUSED/, 2],
+    ["not JSON", "not json", /.+/, 1],
+    ["not a JWKS", { keys: "broken" }, /JWKS/, 1],
+  ])("%s: keeps serving the last good keys and reports the error", async (_name, failure, message, attempts) => {
     const { clock, net, cache } = setup();
     await cache.trustList();
     net.reply[NAVER.url] = failure;
     clock.advance(5 * 60_000);
     const trust = await cache.trustList();
-    expect(net.count(NAVER.url)).toBe(2);
+    expect(net.count(NAVER.url)).toBe(1 + attempts);
     expect(kids(trust.naver)).toEqual(kids(publishedJwks(naverRing)));
     const status = cache.status().find((s) => s.id === "naver")!;
     expect(status.error).toMatch(message);
@@ -158,11 +159,11 @@ describe("JwksCache: outages", () => {
     // Does not hammer the issuer while it is down: next try after refetchAfter.
     clock.advance(29_999);
     await cache.trustList();
-    expect(net.count(NAVER.url)).toBe(2);
+    expect(net.count(NAVER.url)).toBe(1 + attempts);
     clock.advance(1);
     net.reply[NAVER.url] = publishedJwks(naverRing);
     await cache.trustList();
-    expect(net.count(NAVER.url)).toBe(3);
+    expect(net.count(NAVER.url)).toBe(2 + attempts);
     expect(cache.status().find((s) => s.id === "naver")).toMatchObject({ error: null, fetchedAt: T0 + 5 * 60_000 + 30_000 });
   });
 
@@ -175,6 +176,32 @@ describe("JwksCache: outages", () => {
       { id: "naver", url: NAVER.url, keys: 0, fetchedAt: null, error: "HTTP 500" },
       { id: "kakao", url: KAKAO.url, keys: 2, fetchedAt: T0, error: null },
     ]);
+  });
+
+  it("a connection dropped before any answer is tried once more at once, and the keys it brings are served", async () => {
+    const { net } = setup();
+    const fetcher = net.fetcher;
+    let dropped = false;
+    const flaky = new JwksCache([NAVER, KAKAO], new ManualClock(T0), async (input, init) => {
+      if (!dropped && String(input) === NAVER.url) {
+        dropped = true;
+        throw new TypeError("Network connection lost.");
+      }
+      return fetcher(input, init);
+    });
+    const trust = await flaky.trustList();
+    expect(dropped).toBe(true);
+    expect(kids(trust.naver)).toEqual(kids(publishedJwks(naverRing)));
+    expect(flaky.status().find((s) => s.id === "naver")).toMatchObject({ keys: 2, error: null });
+  });
+
+  it("knows which sources are configured, whether or not their keys could be fetched", async () => {
+    const { net, cache } = setup();
+    net.reply[NAVER.url] = { status: 500 };
+    await cache.trustList();
+    expect(cache.has("naver")).toBe(true);
+    expect(cache.has("kakao")).toBe(true);
+    expect(cache.has("evil")).toBe(false);
   });
 
   it("status before any fetch", () => {
@@ -201,7 +228,7 @@ describe("JwksCache: concurrency", () => {
     expect(net.calls).toHaveLength(2);
   });
 
-  it("a failed shared fetch fails for everyone at once, without retries", async () => {
+  it("a failed shared fetch is tried once more for everyone, then fails for everyone at once", async () => {
     const { net, cache } = setup();
     let open!: () => void;
     net.gate = new Promise((resolve) => (open = resolve));
@@ -211,6 +238,6 @@ describe("JwksCache: concurrency", () => {
     const [a, b] = await pending;
     expect(Object.keys(a)).toEqual(["kakao"]);
     expect(Object.keys(b)).toEqual(["kakao"]);
-    expect(net.count(NAVER.url)).toBe(1);
+    expect(net.count(NAVER.url)).toBe(2);
   });
 });

@@ -23,6 +23,8 @@ const TOKEN_REFUSALS: Record<TokenErrorCode, [ErrorStatus, string]> = {
   not_yet_valid: [422, "아직 유효하지 않은 QR입니다. 기기 시간을 확인하세요 / QR not valid yet: check the device clock"],
 };
 
+const ISSUER_KEYS_UNAVAILABLE = "발급기관의 키를 가져오지 못했습니다. 잠시 후 다시 스캔하세요 / The issuer's keys cannot be fetched right now: scan again shortly";
+
 const SCAN_REFUSALS: Record<ScanRefusal, [ErrorStatus, string]> = {
   facility_unknown: [404, "등록되지 않은 시설입니다 / Unknown facility"],
   facility_pending: [403, "지자체 승인 대기 중인 시설입니다 / Facility awaits local-government approval"],
@@ -40,13 +42,21 @@ const refuse = (table: Record<string, [ErrorStatus, string]>, code: string): App
   return new AppError(status, code, message);
 };
 
-/** Verifies against the cached trust list; an unknown key id refetches that issuer (at most once per 30 s). */
+/**
+ * Verifies against the cached trust list; an unknown key id refetches that
+ * issuer (at most once per 30 s). A trusted issuer whose keys could not be
+ * fetched is not "untrusted": the device is told to try again shortly.
+ */
 export async function verifyScannedToken(env: RegistryBindings, qr: string, now: number): Promise<VerifiedToken> {
   const keys = issuerKeys(env.TRUSTED_ISSUERS);
   let result = await verifyToken(qr, await keys.trustList(), now);
   if (!result.ok && result.code === "unknown_key") {
     const parsed = parseToken(qr);
     if (!("ok" in parsed) && (await keys.refresh(parsed.issuer))) result = await verifyToken(qr, await keys.trustList(), now);
+  }
+  if (!result.ok && result.code === "unknown_issuer") {
+    const parsed = parseToken(qr);
+    if (!("ok" in parsed) && keys.has(parsed.issuer)) throw new AppError(503, "issuer_keys_unavailable", ISSUER_KEYS_UNAVAILABLE);
   }
   if (!result.ok) throw refuse(TOKEN_REFUSALS, result.code);
   return result;

@@ -58,6 +58,13 @@ describe("scan", () => {
     expect(await errorCode(await scan(f.session, qr))).toEqual({ status: 422, code: "unknown_issuer" });
   });
 
+  it("tells the device to scan again shortly when a trusted issuer's keys cannot be fetched", async () => {
+    const f = await activeFacility();
+    const { qr } = await mintQr({ issuer: "kakao", key: await generatePartyKey("sig") }); // kakao's JWKS endpoint is down (vitest.config.ts)
+    expect(await errorCode(await scan(f.session, qr))).toEqual({ status: 503, code: "issuer_keys_unavailable" });
+    expect(await errorCode(await scan(f.session, qr))).toEqual({ status: 503, code: "issuer_keys_unavailable" });
+  });
+
   it("honours rotation: the retired key still verifies, a rotated-out key is refused, an old token is expired", async () => {
     const f = await activeFacility();
     // pass rotated twice: its first ring's next key is now retired but still published.

@@ -21,7 +21,7 @@ const scanRoute = createRoute({
         },
       },
     },
-    ...errorResponses(400, 401, 403, 404, 409, 410, 413, 422),
+    ...errorResponses(400, 401, 403, 404, 409, 410, 413, 422, 503),
   },
 });
 
