@@ -20,6 +20,7 @@ import { loadavg } from "node:os";
 import { DAY, HOUR, MINUTE } from "../shared/src/index.js";
 import { ISSUERS, deployment, localUrl } from "../scripts/deployments.js";
 import { readDevVars } from "../scripts/dev-vars.js";
+import { isWranglerProxyRestart } from "../scripts/local-fetch.js";
 import { enrolVisitor, login, mintQrAt, registerFacility, scanQrAt, validBusinessNumber } from "../scripts/people.js";
 import { startStack } from "../tests/stack/run-stack.js";
 import { Failures, machine, post, send } from "./load.js";
@@ -104,7 +105,7 @@ async function seed(registry: string, scene: Scene, perFacility: number): Promis
       const batch = batches[next++]!;
       let r = await send("POST", `${registry}/dev/seed-visits`, {}, JSON.stringify({ facilities: batch, perFacility, from: scene.from, to: scene.to }), SLOW_MS);
       // wrangler dev restarts a busy local worker now and then (503, "restarted mid-request"): send that batch again.
-      for (let retry = 0; r.status === 503 && retry < 5; retry++) {
+      for (let retry = 0; isWranglerProxyRestart(r.status, r.body) && retry < 5; retry++) {
         restarts++;
         r = await send("POST", `${registry}/dev/seed-visits`, {}, JSON.stringify({ facilities: batch, perFacility, from: scene.from, to: scene.to }), SLOW_MS);
       }

@@ -18,15 +18,14 @@ const nativeFetch = globalThis.fetch.bind(globalThis);
 const resendable = (input: RequestInfo | URL, init?: RequestInit) =>
   (typeof input === "string" || input instanceof URL) && (init?.body === undefined || init.body === null || typeof init.body === "string");
 
-async function isProxyRestart(res: Response): Promise<boolean> {
-  if (res.status !== 503 || res.headers.get("retry-after") !== "0") return false;
-  return (await res.clone().text()).startsWith(WRANGLER_PROXY_RESTART);
-}
+/** That answer of wrangler dev's proxy (also what the trace bench re-sends, over node:http). */
+export const isWranglerProxyRestart = (status: number, body: string) => status === 503 && body.startsWith(WRANGLER_PROXY_RESTART);
 
 export async function localFetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
   for (let resends = 0; ; resends++) {
     const res = await nativeFetch(input, init);
-    if (resends === PROXY_RESENDS || !resendable(input, init) || !(await isProxyRestart(res))) return res;
+    if (resends === PROXY_RESENDS || res.status !== 503 || !resendable(input, init)) return res;
+    if (!isWranglerProxyRestart(res.status, await res.clone().text())) return res;
   }
 }
 
