@@ -51,4 +51,13 @@ describe("accounts", () => {
     expect((await call("POST", "/v1/logout", undefined, f.session)).status).toBe(204);
     expect((await errorCode(await scan(f.session, (await mintQr()).qr))).code).toBe("device_revoked");
   });
+
+  it("logout after scanning: the device the facility holds in memory is refused at the next scan", async () => {
+    const f = await activeFacility();
+    const staff = await addStaff(f.session);
+    await json(await scan(staff.session, (await mintQr()).qr), 200);
+    expect((await call("POST", "/v1/logout", undefined, staff.session)).status).toBe(204);
+    expect(await errorCode(await scan(staff.session, (await mintQr()).qr))).toEqual({ status: 401, code: "device_revoked" });
+    await json(await scan(f.session, (await mintQr()).qr), 200);
+  });
 });

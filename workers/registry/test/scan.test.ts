@@ -1,6 +1,7 @@
 // The scan hot path (architecture.md): a device session, a verified token,
 // a one-time claim across facilities, a visit recorded once — and a clear,
 // distinct refusal for every bad input, with nothing stored.
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { generatePartyKey, kstDay } from "../../../shared/src/index.js";
 import { activeFacility, call, errorCode, hourly, issuerRings, json, mintQr, registerFacility, login, scan, send, BASE } from "./helpers.js";
@@ -112,5 +113,12 @@ describe("scan", () => {
     const f = await registerFacility({ industry: "event", event: { from: tomorrow, to: tomorrow } });
     const session = await login(f.loginId, f.password);
     expect(await errorCode(await scan(session, (await mintQr()).qr))).toEqual({ status: 403, code: "event_not_active" });
+  });
+
+  it("the status and device a facility checks from memory go with its records", async () => {
+    const f = await activeFacility();
+    await json(await scan(f.session, (await mintQr()).qr), 200);
+    await env.FACILITY.get(env.FACILITY.idFromName(f.facilityId)).destroyRecords();
+    expect(await errorCode(await scan(f.session, (await mintQr()).qr))).toEqual({ status: 404, code: "facility_unknown" });
   });
 });

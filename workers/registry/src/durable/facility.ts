@@ -75,6 +75,13 @@ export interface ScanInput {
   now: number;
 }
 
+/** A login that may scan here (R-F5). */
+interface DeviceSession {
+  accountId: string;
+  expiresAt: number;
+  revokedAt: number | null;
+}
+
 export interface VisitOfToken {
   tokenHash: string;
   at: number;
@@ -97,6 +104,14 @@ export class Facility extends DurableObject<RegistryBindings> {
   private readonly due: DueWork;
   private readonly retention: RetentionSchedule;
   private readonly keys: DayKeyCache;
+  /**
+   * What a scan checks, kept in memory: every change to it comes through this
+   * object, so the copy cannot go stale, and the hot path reads no row before
+   * its write. `undefined`: not read since this wake.
+   */
+  private facility: FacilityConfig | null | undefined;
+  /** Device sessions that have scanned since this wake (unknown ones are not kept). */
+  private readonly devices = new Map<string, DeviceSession>();
 
   constructor(ctx: DurableObjectState, env: RegistryBindings) {
     super(ctx, env);
@@ -115,8 +130,11 @@ export class Facility extends DurableObject<RegistryBindings> {
 
   /** The facility's own id and status, kept in its storage (ctx.id.name is missing on an alarm wake). */
   private config(): FacilityConfig | null {
-    const row = this.sql<{ id: string; status: string; valid_from: number | null; valid_until: number | null }>`SELECT * FROM facility`[0];
-    return row ? { facilityId: row.id, status: row.status as FacilityStatus, validFrom: row.valid_from, validUntil: row.valid_until } : null;
+    if (this.facility === undefined) {
+      const row = this.sql<{ id: string; status: string; valid_from: number | null; valid_until: number | null }>`SELECT * FROM facility`[0];
+      this.facility = row ? { facilityId: row.id, status: row.status as FacilityStatus, validFrom: row.valid_from, validUntil: row.valid_until } : null;
+    }
+    return this.facility;
   }
 
   /** Sets the status from the directory (registration, approval, report, review). */
@@ -125,47 +143,63 @@ export class Facility extends DurableObject<RegistryBindings> {
     if (current && current.facilityId !== config.facilityId) throw new Error("facility object bound to another id");
     this.sql`INSERT INTO facility (id, status, valid_from, valid_until) VALUES (${config.facilityId}, ${config.status}, ${config.validFrom}, ${config.validUntil})
       ON CONFLICT (id) DO UPDATE SET status = excluded.status, valid_from = excluded.valid_from, valid_until = excluded.valid_until`;
+    this.facility = { ...config };
+  }
+
+  /** A device session, from memory or its row. */
+  private device(sessionHash: string): DeviceSession | null {
+    const known = this.devices.get(sessionHash);
+    if (known) return known;
+    const row = this.sql<{ account_id: string; expires_at: number; revoked_at: number | null }>`SELECT account_id, expires_at, revoked_at FROM devices WHERE session_hash = ${sessionHash}`[0];
+    if (!row) return null;
+    const device = { accountId: row.account_id, expiresAt: row.expires_at, revokedAt: row.revoked_at };
+    this.devices.set(sessionHash, device);
+    return device;
   }
 
   /** A staff or owner login that may scan here. */
   addDevice(input: { sessionHash: string; accountId: string; expiresAt: number }): void {
     this.sql`INSERT OR REPLACE INTO devices (session_hash, account_id, expires_at, revoked_at) VALUES (${input.sessionHash}, ${input.accountId}, ${input.expiresAt}, NULL)`;
+    this.devices.set(input.sessionHash, { accountId: input.accountId, expiresAt: input.expiresAt, revokedAt: null });
   }
 
   /** R-F5: removing a staff account refuses its live sessions from the next scan on. */
   revokeAccount(accountId: string, now: number): number {
-    return this.ctx.storage.sql.exec("UPDATE devices SET revoked_at = ? WHERE account_id = ? AND revoked_at IS NULL", now, accountId).rowsWritten;
+    const revoked = this.ctx.storage.sql.exec("UPDATE devices SET revoked_at = ? WHERE account_id = ? AND revoked_at IS NULL", now, accountId).rowsWritten;
+    for (const device of this.devices.values()) if (device.accountId === accountId) device.revokedAt ??= now;
+    return revoked;
   }
 
   revokeSession(sessionHash: string, now: number): void {
     this.sql`UPDATE devices SET revoked_at = ${now} WHERE session_hash = ${sessionHash} AND revoked_at IS NULL`;
+    const device = this.devices.get(sessionHash);
+    if (device) device.revokedAt ??= now;
   }
 
   /** Hot path step 4 (and 3, via the ledger). Refusals store nothing. */
   async scan(input: ScanInput): Promise<ScanOutcome> {
-    // One read for the facility's status and the scanning device.
-    const row = this.sql<{ id: string; status: FacilityStatus; valid_from: number | null; valid_until: number | null; account_id: string | null; expires_at: number | null; revoked_at: number | null }>`
-      SELECT f.id, f.status, f.valid_from, f.valid_until, d.account_id, d.expires_at, d.revoked_at
-      FROM facility f LEFT JOIN devices d ON d.session_hash = ${input.sessionHash}`[0];
-    if (!row) return { ok: false, code: "facility_unknown" };
-    if (row.status !== "active") return { ok: false, code: `facility_${row.status}` };
-    if ((row.valid_from !== null && input.now < row.valid_from) || (row.valid_until !== null && input.now >= row.valid_until)) {
+    // Status and device from memory: the hot path's only statements are its writes.
+    const facility = this.config();
+    if (!facility) return { ok: false, code: "facility_unknown" };
+    if (facility.status !== "active") return { ok: false, code: `facility_${facility.status}` };
+    if ((facility.validFrom !== null && input.now < facility.validFrom) || (facility.validUntil !== null && input.now >= facility.validUntil)) {
       return { ok: false, code: "event_not_active" };
     }
-    if (row.account_id === null || row.expires_at === null) return { ok: false, code: "session_invalid" };
-    if (row.revoked_at !== null) return { ok: false, code: "device_revoked" };
-    if (row.expires_at <= input.now) return { ok: false, code: "session_invalid" };
+    const device = this.device(input.sessionHash);
+    if (!device) return { ok: false, code: "session_invalid" };
+    if (device.revokedAt !== null) return { ok: false, code: "device_revoked" };
+    if (device.expiresAt <= input.now) return { ok: false, code: "session_invalid" };
 
     // A re-scan here passes the ledger (same facility) and `write` records it as a repeat.
     const shard = ledgerShard(input.tokenHash);
     const ledger = this.env.TOKEN_LEDGER.get(this.env.TOKEN_LEDGER.idFromName(shard));
     const [claim, key] = await Promise.all([
-      ledger.claimToken({ shard, tokenHash: input.tokenHash, facilityId: row.id, now: input.now }),
+      ledger.claimToken({ shard, tokenHash: input.tokenHash, facilityId: facility.facilityId, now: input.now }),
       this.keys.get(kstDay(input.now), input.now),
     ]);
     if (!claim.ok) return claim;
     if (!key) return { ok: false, code: "day_closed" };
-    const visit = await this.seal(row.id, key, { tokenHash: input.tokenHash, qr: input.qr, at: input.now, device: row.account_id });
+    const visit = await this.seal(facility.facilityId, key, { tokenHash: input.tokenHash, qr: input.qr, at: input.now, device: device.accountId });
     const outcome = this.write(visit);
     if (!outcome.repeat) await this.retention.ensure(visit.day);
     return outcome;
@@ -263,12 +297,16 @@ export class Facility extends DurableObject<RegistryBindings> {
       },
     );
     this.sql`DELETE FROM devices WHERE expires_at <= ${now - 1}`;
+    for (const [hash, device] of this.devices) if (device.expiresAt <= now - 1) this.devices.delete(hash);
     if (this.config()) await this.keys.expire(now);
     return result;
   }
 
   /** Shutdown (R-O4): every row here (visits, counts, devices, due work) is deleted; rows written before are unreadable once the vaults are destroyed. */
   async destroyRecords(): Promise<Record<string, number>> {
+    // Forgotten before the rows go, so no scan meanwhile passes on a copy.
+    this.facility = undefined;
+    this.devices.clear();
     const deleted = await wipeObject(this.ctx.storage);
     this.keys.forgetAll();
     this.retention.forget();
