@@ -110,7 +110,7 @@ export class Facility extends DurableObject<RegistryBindings> {
    * its write. `undefined`: not read since this wake.
    */
   private facility: FacilityConfig | null | undefined;
-  /** Device sessions that have scanned since this wake (unknown ones are not kept). */
+  /** Device sessions added or read since this wake (a session with no row is not kept). */
   private readonly devices = new Map<string, DeviceSession>();
 
   constructor(ctx: DurableObjectState, env: RegistryBindings) {
@@ -143,7 +143,7 @@ export class Facility extends DurableObject<RegistryBindings> {
     if (current && current.facilityId !== config.facilityId) throw new Error("facility object bound to another id");
     this.sql`INSERT INTO facility (id, status, valid_from, valid_until) VALUES (${config.facilityId}, ${config.status}, ${config.validFrom}, ${config.validUntil})
       ON CONFLICT (id) DO UPDATE SET status = excluded.status, valid_from = excluded.valid_from, valid_until = excluded.valid_until`;
-    this.facility = { ...config };
+    this.facility = config;
   }
 
   /** A device session, from memory or its row. */
