@@ -7,11 +7,15 @@
  *   (b) a bare worker: the two Durable Object calls this design needs — a
  *       claim in a sharded ledger object, then an insert in the facility's
  *       object — the floor of the design.
- * The registry verifies real KP1 tokens minted here with a test issuer key
- * whose JWKS this process serves on loopback; each step's tokens are minted
- * just before it, so the load generator's signing does not count against the
- * registry. Bounded in-flight requests. Each series ends with an offered step
- * at half of (b)'s saturation rate, the load the p99 goal is judged at.
+ * All three get the same requests, as a scanner sends them: POST {"qr"} with
+ * the device's bearer, carrying real KP1 tokens minted here with a test
+ * issuer key (whose JWKS this process serves on loopback for the registry).
+ * The baselines take the bearer as the facility and store the QR as given —
+ * what R-R1 has every visit keep — so the difference is the design's work,
+ * not the request's size. Each step's tokens are minted just before it, so
+ * the load generator's signing does not count. Bounded in-flight requests.
+ * Each series ends with an offered step at half of (b)'s saturation rate,
+ * the load the p99 goal is judged at.
  *
  * Not a test: nothing fails. Record the figures in docs/performance.md.
  * Env: KIPASS_PORT_OFFSET (ports), BENCH_FACILITIES (1000), BENCH_LOADS
@@ -64,8 +68,8 @@ export class Ledger extends DurableObject {
 const shard = (t) => { let h = 0x811c9dc5; for (let i = 0; i < t.length; i++) { h ^= t.charCodeAt(i); h = Math.imul(h, 0x01000193); } return "ledger-" + ((h >>> 0) % ${TOKEN_LEDGER_SHARDS}); };
 export default {
   async fetch(request, env) {
-    const q = new URL(request.url).searchParams;
-    const place = q.get("f") ?? "0", token = q.get("t") ?? crypto.randomUUID();
+    if (request.method !== "POST") return new Response("ok"); // wrangler dev's readiness check
+    const token = (await request.json()).qr, place = (request.headers.get("authorization") ?? "").slice("Bearer ".length);
     const now = Date.now();
     if (new URL(request.url).pathname === "/b") {
       const ok = await env.LEDGER.get(env.LEDGER.idFromName(shard(token))).claim(token, place);
@@ -169,50 +173,51 @@ const bench: Bench = {
     console.log(`offered loads ${LOADS.join(", ")}/s for ${SECONDS} s each, then ${SATURATION_CONCURRENCY} clients back to back for ${SECONDS * 2} s; ${FACILITIES} facilities; TokenLedger shards ${TOKEN_LEDGER_SHARDS}\n`);
     const dir = mkdtempSync(join(tmpdir(), "kipass-registry-bench-"));
     const results: Record<string, Result[]> = {};
-    const plain = (make: (i: number) => Send) => async () => make(0);
+    const ring = await generateKeyRing("sig");
+    const privateKey = await importPartyKey(ring.current, "private");
+    const mint = async () => (await mintToken({ issuer: "bench", kid: ring.current.kid, privateKey, sealed: new Uint8Array(randomBytes(SEALED_BYTES)), now: Date.now() })).qr;
+    /** Scans as a device sends them, to `url`, from the device `bearer(i)`; a step's tokens are minted before its clock starts. */
+    const scans =
+      (url: string, bearer: (i: number) => string): Prepare =>
+      async (count) => {
+        const tokens = await Promise.all(Array.from({ length: count }, mint));
+        return (i) => post(url, { qr: tokens[i % count] }, { authorization: `Bearer ${bearer(i)}` });
+      };
     try {
       if (ONLY !== "registry") {
         // Each series on a fresh baseline worker with fresh state, as the registry's series share one fresh deployment:
         // one series' overload (and a local runtime restart it may cause) cannot spoil the next.
         const series = async (key: string, label: string, path: string, place: (i: number) => string) => {
           const state = join(dir, key);
-          const baseline = await startBaselineWorker(state, `kipass-bench-${key.toLowerCase()}`, BASELINE_WORKER, { PLACE: "Place", LEDGER: "Ledger" }, BASELINE_PORT, "/?f=warm");
+          const baseline = await startBaselineWorker(state, `kipass-bench-${key.toLowerCase()}`, BASELINE_WORKER, { PLACE: "Place", LEDGER: "Ledger" }, BASELINE_PORT, "/");
           try {
-            results[key] = await measure(label, plain(() => (i) => send("GET", `${baseline.url}${path}?f=${place(i)}&t=${path}${i}-${Math.random()}`)), (own) => served(own) / 2);
+            results[key] = await measure(label, scans(`${baseline.url}${path}`, place), (own) => served(own) / 2);
           } finally {
             await baseline.stop();
           }
         };
-        await series("aSpread", "(a) 1 DO, spread", "/a", (i) => String(i % FACILITIES));
+        await series("aSpread", "(a) 1 DO, spread", "/a", (i) => `place-${i % FACILITIES}`);
         await series("aHot", "(a) 1 DO, hot", "/a", () => "hot");
-        await series("bSpread", "(b) 2 DOs, spread", "/b", (i) => String(i % FACILITIES));
+        await series("bSpread", "(b) 2 DOs, spread", "/b", (i) => `place-${i % FACILITIES}`);
         await series("bHot", "(b) 2 DOs, hot", "/b", () => "hot");
       }
       if (ONLY === "baseline") return;
 
-      const ring = await generateKeyRing("sig");
       const jwks = JSON.stringify(publishedJwks(ring));
       const server = createServer((_, res) => res.writeHead(200, { "content-type": "application/json" }).end(jwks));
       await new Promise<void>((r) => server.listen(JWKS_PORT, "127.0.0.1", r));
-      const privateKey = await importPartyKey(ring.current, "private");
-      const mint = async () => (await mintToken({ issuer: "bench", kid: ring.current.kid, privateKey, sealed: new Uint8Array(randomBytes(SEALED_BYTES)), now: Date.now() })).qr;
       const registry = await startRegistry(join(dir, "registry"), `http://127.0.0.1:${JWKS_PORT}/jwks.json`);
       try {
         const t = performance.now();
         const sessions = await facilities(registry.url, FACILITIES);
         console.log(`(registered ${FACILITIES} facilities in ${((performance.now() - t) / 1000).toFixed(1)} s)`);
-        const scans =
-          (session: (i: number) => string): Prepare =>
-          async (count) => {
-            const tokens = await Promise.all(Array.from({ length: count }, mint));
-            return (i) => post(`${registry.url}/v1/scan`, { qr: tokens[i % count] }, { authorization: `Bearer ${session(i)}` });
-          };
-        const sample = await (await scans(() => sessions[0]!)(1))(0);
+        const scan = `${registry.url}/v1/scan`;
+        const sample = await (await scans(scan, () => sessions[0]!)(1))(0);
         if (sample.status !== 200) throw new Error(`scan: ${sample.status} ${sample.body}`);
         // The p99 goal's load: half of (b)'s saturation rate in the same layout (half our own if (b) was not run).
         const halfOfB = (b: Result[] | undefined) => (own: Result) => served(b?.[LOADS.length] ?? own) / 2;
-        results.oursSpread = await measure("registry, spread", scans((i) => sessions[i % FACILITIES]!), halfOfB(results.bSpread));
-        results.oursHot = await measure("registry, hot", scans(() => sessions[0]!), halfOfB(results.bHot));
+        results.oursSpread = await measure("registry, spread", scans(scan, (i) => sessions[i % FACILITIES]!), halfOfB(results.bSpread));
+        results.oursHot = await measure("registry, hot", scans(scan, () => sessions[0]!), halfOfB(results.bHot));
         console.log(`load average at the end: ${loadavg().map((l) => l.toFixed(1)).join(" ")}`);
       } finally {
         await registry.stop();
