@@ -184,7 +184,7 @@ export async function startWranglerDev(args: string[], cwd: string, health: stri
 }
 
 /** A bare baseline worker (source + SQLite-backed DO classes) under wrangler dev on `port`. */
-export async function startBaselineWorker(dir: string, name: string, source: string, classes: Record<string, string>, port: number, health: string) {
+export async function startBaselineWorker(dir: string, name: string, source: string, classes: Record<string, string>, port: number, health: string, vars: Record<string, string> = {}) {
   // Source and state in separate folders: wrangler dev must not see its own state writes as source changes.
   const src = join(dir, "baseline-src");
   mkdirSync(src, { recursive: true });
@@ -196,7 +196,7 @@ export async function startBaselineWorker(dir: string, name: string, source: str
       `durable_objects.bindings = [${bindings.join(", ")}]\n[[migrations]]\ntag = "v1"\nnew_sqlite_classes = [${Object.values(classes).map((c) => `"${c}"`).join(", ")}]\n`,
   );
   const w = await startWranglerDev(
-    ["-c", join(src, "wrangler.toml"), "--port", String(port), "--inspector-port", String(port + 1000), "--persist-to", join(dir, "baseline-state")],
+    ["-c", join(src, "wrangler.toml"), "--port", String(port), "--inspector-port", String(port + 1000), "--persist-to", join(dir, "baseline-state"), ...Object.entries(vars).flatMap(([k, v]) => ["--var", `${k}:${v}`])],
     src,
     `http://127.0.0.1:${port}${health}`,
   );

@@ -1,7 +1,7 @@
 /**
  * Fetches and caches other parties' published JWKS (the registry trusts the
  * issuers' keys; the authority checks answers). A cached set is served until
- * `maxAge`; an unknown key id triggers at most one refetch per `refetchAfter`
+ * `maxAge` (and while its refetch is under way); an unknown key id triggers at most one refetch per `refetchAfter`
  * so a flood of forged key ids cannot hammer an issuer. A fetch that fails
  * before any answer (a dropped connection, a refused one) is tried once more
  * at once; an issuer's own error answer is not.
@@ -81,6 +81,9 @@ export class JwksCache {
     const triedRecently = e != null && now - e.attemptedAt < this.refetchAfter;
     if (!force && (fresh || triedRecently)) return Promise.resolve();
     let pending = this.inFlight.get(source.id);
+    // Past maxAge one request refetches; the others keep the held keys meanwhile rather
+    // than queue behind the issuer's answer (or its outage). A new key id still waits (force).
+    if (pending && !force && e?.jwks) return Promise.resolve();
     if (!pending) {
       pending = this.load(source).finally(() => this.inFlight.delete(source.id));
       this.inFlight.set(source.id, pending);

@@ -67,23 +67,50 @@ const toMode = (row: ModeRow | null): OperatingMode => {
 const readMode = async (db: SqlDatabase): Promise<OperatingMode> =>
   toMode(await db.prepare("SELECT level, changed_at, shut_down_at FROM operating_mode WHERE id = 1").first<ModeRow>());
 
+/** From this age on, one request reads the mode again while the others keep the held answer. */
+export const MODE_REFRESH_AFTER_MS = MODE_CACHE_MS - 3_000;
+
 /**
  * One slot per isolate (one party per isolate): env objects are rebuilt per
  * request, so keying by binding would miss every time. Real time, not the
  * request clock: this is about propagation between isolates.
+ *
+ * An answer is used for MODE_CACHE_MS from the moment its read began. From
+ * MODE_REFRESH_AFTER_MS on, the first request reads again and waits for it;
+ * the others keep the held answer meanwhile. Had they all waited, every
+ * MODE_CACHE_MS a busy isolate's scans would queue behind one D1 read: that
+ * stall set the scan path's p99 (docs/performance.md, 2026-11-28).
  */
-let cached: { mode: Promise<OperatingMode>; until: number } | null = null;
+let held: { mode: Promise<OperatingMode>; readAt: number } | null = null;
+let reading: { mode: Promise<OperatingMode>; startedAt: number } | null = null;
 
 export function operatingMode(db: SqlDatabase): Promise<OperatingMode> {
   const t = Date.now();
-  if (cached && cached.until > t) return cached.mode;
-  const mode = readMode(db);
-  const slot = { mode, until: t + MODE_CACHE_MS };
-  cached = slot;
-  mode.catch(() => {
-    if (cached === slot) cached = null;
-  });
-  return mode;
+  if (held) {
+    const age = t - held.readAt;
+    if (age < MODE_REFRESH_AFTER_MS || (age < MODE_CACHE_MS && reading)) return held.mode;
+  }
+  // A read that has not answered within MODE_CACHE_MS (its request was cancelled) is given up.
+  if (reading && t - reading.startedAt < MODE_CACHE_MS) return reading.mode;
+  const slot = { mode: readMode(db), startedAt: t };
+  reading = slot;
+  slot.mode.then(
+    () => {
+      if (reading !== slot) return; // forgotten meanwhile (a level change): its answer may be older
+      held = { mode: slot.mode, readAt: t };
+      reading = null;
+    },
+    () => {
+      if (reading === slot) reading = null;
+    },
+  );
+  return slot.mode;
+}
+
+/** This isolate changed the mode: the next request reads it. */
+function forgetMode(): void {
+  held = null;
+  reading = null;
 }
 
 export const collectionEnded = () =>
@@ -248,7 +275,7 @@ export function mountOperations<E extends HonoEnv & { Bindings: OperationsBindin
       )
         .bind(level, now)
         .run();
-      cached = null;
+      forgetMode();
       await audit(c.env.DB, now, "PUT", levelRoute.path, "R-O3 alert level", `${before.level} → ${level}`);
       return c.json(await operatingMode(c.env.DB), 200);
     });
@@ -273,7 +300,7 @@ export function mountOperations<E extends HonoEnv & { Bindings: OperationsBindin
         )
         .bind(DEFAULT_ALERT_LEVEL, now, now)
         .run();
-      cached = null;
+      forgetMode();
       await audit(db, now, "POST", shutdownRoute.path, "R-O4 shutdown", "started");
       row = (await db.prepare("SELECT * FROM shutdown_progress WHERE id = 1").first<ProgressRow>())!;
     }

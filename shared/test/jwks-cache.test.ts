@@ -228,6 +228,31 @@ describe("JwksCache: concurrency", () => {
     expect(net.calls).toHaveLength(2);
   });
 
+  it("past maxAge one call refetches; the others keep the held keys meanwhile, unless they need a new key", async () => {
+    const { clock, net, cache } = setup();
+    await cache.trustList();
+    const rotated = await rotateKeyRing(naverRing);
+    net.reply[NAVER.url] = publishedJwks(rotated);
+    clock.advance(5 * 60_000);
+    let open!: () => void;
+    net.gate = new Promise((resolve) => (open = resolve));
+    const settled = new Set<string>();
+    const track = <T,>(name: string, p: Promise<T>) => (void p.then(() => settled.add(name)), p);
+    const refetching = track("refetch", cache.trustList());
+    const others = [track("other 1", cache.trustList()), track("other 2", cache.trustList())];
+    const newKey = track("new key", cache.refresh("naver"));
+    await new Promise((r) => setTimeout(r, 0));
+    expect([...settled].sort()).toEqual(["other 1", "other 2"]);
+    for (const t of await Promise.all(others)) expect(kids(t.naver)).not.toContain(rotated.next.kid);
+    expect(net.count(NAVER.url)).toBe(2);
+
+    open();
+    expect(kids((await refetching).naver)).toContain(rotated.next.kid);
+    expect(await newKey).toBe(true);
+    expect(kids((await cache.trustList()).naver)).toContain(rotated.next.kid);
+    expect(net.count(NAVER.url)).toBe(2); // the new key's refetch shared the one under way
+  });
+
   it("a failed shared fetch is tried once more for everyone, then fails for everyone at once", async () => {
     const { net, cache } = setup();
     let open!: () => void;
