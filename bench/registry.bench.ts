@@ -90,15 +90,16 @@ export default {
 
 /**
  * Baseline (c): (b) with the requirements' per-scan work added (see the top
- * of this file). It imports the codec and the cryptography from shared/, so
- * wrangler bundles them from this checkout. Day keys: one per isolate, as the
- * registry caches its vault's.
+ * of this file). It imports the codec, the cryptography and the ledger's
+ * shard function from this checkout (wrangler bundles them). Day keys: one
+ * per isolate, as the registry caches its vault's.
  */
 const REQUIRED_WORK_WORKER = `
 import { DurableObject } from "cloudflare:workers";
 import { verifyToken } from "${ROOT}shared/src/token.ts";
 import { aesKey, credentialHash, decryptField, encryptField, hmacKey, keyedHash } from "${ROOT}shared/src/secrets.ts";
 import { kstDay, kstHour } from "${ROOT}shared/src/clock.ts";
+import { ledgerShard } from "${ROOT}workers/registry/src/durable/shards.ts";
 let dayKey, lookupKey, trust;
 const key = () => (dayKey ??= aesKey(crypto.getRandomValues(new Uint8Array(32))));
 export class Place extends DurableObject {
@@ -129,7 +130,6 @@ export class Ledger extends DurableObject {
     return true;
   }
 }
-const shard = (t) => { let h = 0x811c9dc5; for (let i = 0; i < t.length; i++) { h ^= t.charCodeAt(i); h = Math.imul(h, 0x01000193); } return "ledger-" + ((h >>> 0) % ${TOKEN_LEDGER_SHARDS}); };
 export default {
   async fetch(request, env) {
     if (request.method !== "POST") return new Response("ok"); // wrangler dev's readiness check
@@ -138,7 +138,7 @@ export default {
     const token = await verifyToken(qr, (trust ??= { bench: JSON.parse(env.JWKS) }), now);
     if (!token.ok) return Response.json({ error: { code: token.code } }, { status: 422 });
     const [device, tokenHash] = await Promise.all([credentialHash(place), keyedHash(await (lookupKey ??= hmacKey(env.LOOKUP_KEY)), "token\\u0000" + token.jti)]);
-    const ok = await env.LEDGER.get(env.LEDGER.idFromName(shard(tokenHash))).claim(tokenHash, place, now);
+    const ok = await env.LEDGER.get(env.LEDGER.idFromName(ledgerShard(tokenHash))).claim(tokenHash, place, now);
     if (!ok) return Response.json({ error: { code: "token_used" } }, { status: 409 });
     const r = await env.PLACE.get(env.PLACE.idFromName(place)).record(device, tokenHash, qr, now);
     return Response.json(r, { status: 200 });

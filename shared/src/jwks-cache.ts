@@ -1,8 +1,9 @@
 /**
  * Fetches and caches other parties' published JWKS (the registry trusts the
  * issuers' keys; the authority checks answers). A cached set is served until
- * `maxAge` (and while its refetch is under way); an unknown key id triggers at most one refetch per `refetchAfter`
- * so a flood of forged key ids cannot hammer an issuer. A fetch that fails
+ * `maxAge`, and while its refetch is under way; an unknown key id triggers at
+ * most one refetch per `refetchAfter` so a flood of forged key ids cannot
+ * hammer an issuer. A fetch that fails
  * before any answer (a dropped connection, a refused one) is tried once more
  * at once; an issuer's own error answer is not.
  */

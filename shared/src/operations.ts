@@ -78,8 +78,8 @@ export const MODE_REFRESH_AFTER_MS = MODE_CACHE_MS - 3_000;
  * An answer is used for MODE_CACHE_MS from the moment its read began. From
  * MODE_REFRESH_AFTER_MS on, the first request reads again and waits for it;
  * the others keep the held answer meanwhile. Had they all waited, every
- * MODE_CACHE_MS a busy isolate's scans would queue behind one D1 read: that
- * stall set the scan path's p99 (docs/performance.md, 2026-11-28).
+ * MODE_CACHE_MS a busy isolate's scans would queue behind one D1 read (in
+ * production that read can cross a region).
  */
 let held: { mode: Promise<OperatingMode>; readAt: number } | null = null;
 let reading: { mode: Promise<OperatingMode>; startedAt: number } | null = null;
