@@ -36,7 +36,7 @@ export class Counter extends DurableObject {
 export default {
   async fetch(request, env) {
     const user = new URL(request.url).searchParams.get("user") ?? "0";
-    const r = await env.COUNTER.get(env.COUNTER.idFromName(user)).hit(Date.now());
+    const r = await env.COUNTER.getByName(user).hit(Date.now());
     return Response.json(r, { status: 201 });
   },
 };`;

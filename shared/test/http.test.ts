@@ -59,6 +59,10 @@ describe("browser origins", () => {
     const app = createApp<{ Bindings: { UI_ORIGINS?: string } }>({ title: "t", description: "d" });
     app.use("/v1/*", allowBrowserOrigins<{ UI_ORIGINS?: string }>((env) => env.UI_ORIGINS));
     app.post("/v1/scan", (c) => c.json({ ok: true }));
+    app.post("/v1/used", () => {
+      throw new AppError(409, "token_used", "QR already used at another facility");
+    });
+    app.delete("/v1/staff", (c) => c.body(null, 204));
     return app;
   }
   const env = { UI_ORIGINS: "http://127.0.0.1:8730, https://scanner.example" };
@@ -74,6 +78,20 @@ describe("browser origins", () => {
     expect(preflight.headers.get("access-control-max-age")).toBe("7200");
     const post = await corsApp().request("/v1/scan", { method: "POST", headers: { origin: "http://127.0.0.1:8730" } }, env);
     expect(post.headers.get("access-control-allow-origin")).toBe("http://127.0.0.1:8730");
+  });
+
+  it("lets the scanner read refusals and empty answers too, and tells caches the answer depends on the origin", async () => {
+    const origin = "https://scanner.example";
+    const refused = await corsApp().request("/v1/used", { method: "POST", headers: { origin } }, env);
+    expect(refused.status).toBe(409);
+    expect(refused.headers.get("access-control-allow-origin")).toBe(origin);
+    expect(((await refused.json()) as { error: { code: string } }).error.code).toBe("token_used");
+    const empty = await corsApp().request("/v1/staff", { method: "DELETE", headers: { origin } }, env);
+    expect(empty.status).toBe(204);
+    expect(empty.headers.get("access-control-allow-origin")).toBe(origin);
+    const ok = await corsApp().request("/v1/scan", { method: "POST", headers: { origin } }, env);
+    expect(ok.headers.get("content-type")).toMatch(/^application\/json/);
+    for (const res of [refused, empty, ok, await corsApp().request("/v1/scan", { method: "POST" }, env)]) expect(res.headers.get("vary")).toBe("Origin");
   });
 
   it("gives any other origin no permission", async () => {

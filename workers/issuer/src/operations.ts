@@ -49,7 +49,7 @@ export const issuerOperations: Operations<IssuerBindings> = {
       name: "safe-numbers",
       run: (env, cursor) =>
         shardChunk(SAFE_NUMBER_SHARDS, SHUTDOWN_USERS, cursor, async (i) => {
-          const counts = await env.SAFE_NUMBERS.get(env.SAFE_NUMBERS.idFromName(safeNumberShardName(i))).destroyRecords();
+          const counts = await env.SAFE_NUMBERS.getByName(safeNumberShardName(i)).destroyRecords();
           const destroyed = Object.fromEntries(Object.entries(counts).map(([t, n]) => [`safe_numbers.${t}`, n]));
           return { destroyed: { ...destroyed, "safe_numbers.objects": 1 }, keyIds: [], next: null };
         }),

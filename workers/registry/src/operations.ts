@@ -27,7 +27,7 @@ export const registryOperations: Operations<RegistryBindings> = {
       run: (env, cursor) =>
         shardChunk(DAY_KEY_VAULT_SHARDS, SHUTDOWN_CHUNK, cursor, async (i) => {
           const name = vaultShardName(i);
-          const days = await env.DAY_KEY_VAULT.get(env.DAY_KEY_VAULT.idFromName(name)).destroyAll();
+          const days = await env.DAY_KEY_VAULT.getByName(name).destroyAll();
           return { destroyed: { "day_key_vault.day_keys": days.length, "day_key_vault.objects": 1 }, keyIds: days.map((d) => `${name}/${d}`), next: null };
         }),
     },
@@ -35,7 +35,7 @@ export const registryOperations: Operations<RegistryBindings> = {
       name: "token-ledger",
       run: (env, cursor) =>
         shardChunk(TOKEN_LEDGER_SHARDS, SHUTDOWN_CHUNK, cursor, async (i) => {
-          const counts = await env.TOKEN_LEDGER.get(env.TOKEN_LEDGER.idFromName(ledgerShardName(i))).destroyRecords();
+          const counts = await env.TOKEN_LEDGER.getByName(ledgerShardName(i)).destroyRecords();
           return { destroyed: { ...prefixed("token_ledger", counts), "token_ledger.objects": 1 }, keyIds: [], next: null };
         }),
     },

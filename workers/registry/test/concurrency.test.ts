@@ -21,7 +21,7 @@ const scanDirect = (session: string, qr: string) =>
   );
 
 const visitRows = async (facilityId: string) =>
-  runInDurableObject(env.FACILITY.get(env.FACILITY.idFromName(facilityId)), (_, state) =>
+  runInDurableObject(env.FACILITY.getByName(facilityId), (_, state) =>
     state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM visits").one().n,
   );
 

@@ -88,7 +88,7 @@ async function facility(): Promise<{ facilityId: string; session: string }> {
   return { facilityId, session };
 }
 
-const facilityStub = (id: string) => env.FACILITY.get(env.FACILITY.idFromName(id));
+const facilityStub = (id: string) => env.FACILITY.getByName(id);
 
 /**
  * An active facility and a live device session, set up in its object as
@@ -103,7 +103,7 @@ async function loadFacility(i: number): Promise<{ facilityId: string; session: s
   await stub.addDevice({ sessionHash: await credentialHash(session), accountId: `acc_load${i}`, expiresAt: Date.now() + HOUR });
   return { facilityId, session };
 }
-const ledgerStub = (shard: string) => env.TOKEN_LEDGER.get(env.TOKEN_LEDGER.idFromName(shard));
+const ledgerStub = (shard: string) => env.TOKEN_LEDGER.getByName(shard);
 
 const count = (stub: DurableObjectStub, query: string) =>
   runInDurableObject(stub, (_, state) => state.storage.sql.exec<{ n: number }>(query).one().n);

@@ -14,14 +14,14 @@ const D1 = addDays(D0, 1);
 const at = (day: string, hour: number) => kstDayStart(day) + hour * HOUR;
 
 async function facilityWithDevice(id: string) {
-  const stub = env.FACILITY.get(env.FACILITY.idFromName(id));
+  const stub = env.FACILITY.getByName(id);
   await stub.configure({ facilityId: id, status: "active", validFrom: null, validUntil: null });
   await stub.addDevice({ sessionHash: `session-${id}`, accountId: "acc_device", expiresAt: at("2031-01-01", 0) });
   return stub;
 }
 
 const rows = (id: string, table: string) =>
-  runInDurableObject(env.FACILITY.get(env.FACILITY.idFromName(id)), (_, state) =>
+  runInDurableObject(env.FACILITY.getByName(id), (_, state) =>
     state.storage.sql.exec<{ day: string; n: number }>(`SELECT day, COUNT(*) AS n FROM ${table} GROUP BY day ORDER BY day`).toArray(),
   );
 
@@ -46,7 +46,7 @@ describe("retention", () => {
     expect(await stub.hourlyCounts(D0)).toEqual(new Array(24).fill(0));
 
     // The day key is destroyed in the key-value vault; D1's is still there.
-    const vault = env.DAY_KEY_VAULT.get(env.DAY_KEY_VAULT.idFromName(vaultShard(`facility:${id}`)));
+    const vault = env.DAY_KEY_VAULT.getByName(vaultShard(`facility:${id}`));
     const live = await vault.liveDays();
     expect(live).not.toContain(D0);
     expect(live).toContain(D1);
@@ -55,10 +55,10 @@ describe("retention", () => {
     expect(await stub.tokensBetween(at(D0, 0), at(addDays(D1, 1), 0), now)).toEqual([{ qr: "KP1:NEW", at: at(D1, 10) }]);
 
     // The ledger forgets D0's claim too.
-    const ledger = env.TOKEN_LEDGER.get(env.TOKEN_LEDGER.idFromName(ledgerShard("token-old")));
+    const ledger = env.TOKEN_LEDGER.getByName(ledgerShard("token-old"));
     await ledger.sweep(now);
     expect(await ledger.whereClaimed(["token-old"], now)).toEqual([]);
-    const newLedger = env.TOKEN_LEDGER.get(env.TOKEN_LEDGER.idFromName(ledgerShard("token-new")));
+    const newLedger = env.TOKEN_LEDGER.getByName(ledgerShard("token-new"));
     await newLedger.sweep(now);
     expect(await newLedger.whereClaimed(["token-new"], now)).toEqual([{ tokenHash: "token-new", facilityId: id, at: at(D1, 10) }]);
   });
@@ -91,7 +91,7 @@ describe("retention", () => {
     // Lose the alarm, evict, wake: the constructor re-arms from the due-work table.
     await runInDurableObject(stub, (_, state) => state.storage.deleteAlarm());
     await abortAllDurableObjects();
-    const woken = env.FACILITY.get(env.FACILITY.idFromName(id));
+    const woken = env.FACILITY.getByName(id);
     expect(await runInDurableObject(woken, (_, state) => state.storage.getAlarm())).toBe(expiresAt(D1));
     expect(expiresAt(D1)).toBe(kstDayStart(addDays(D1, 28)));
     expect(expiresAt(D1) - at(D1, 0)).toBe(28 * DAY);

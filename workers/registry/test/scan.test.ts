@@ -118,7 +118,7 @@ describe("scan", () => {
   it("the status and device a facility checks from memory go with its records", async () => {
     const f = await activeFacility();
     await json(await scan(f.session, (await mintQr()).qr), 200);
-    await env.FACILITY.get(env.FACILITY.idFromName(f.facilityId)).destroyRecords();
+    await env.FACILITY.getByName(f.facilityId).destroyRecords();
     expect(await errorCode(await scan(f.session, (await mintQr()).qr))).toEqual({ status: 404, code: "facility_unknown" });
   });
 });

@@ -28,7 +28,7 @@ import { safeNumberContext, safeNumberKey } from "./safe-numbers.js";
 
 /** The one vault of this issuer (its name is also the key-id prefix on a destruction receipt). */
 export const VAULT_NAME = "day-keys";
-export const vaultOf = (env: Env) => env.DAY_KEYS.get(env.DAY_KEYS.idFromName(VAULT_NAME));
+export const vaultOf = (env: Env) => env.DAY_KEYS.getByName(VAULT_NAME);
 
 export const logContext = (issuer: string, day: string) => `token-log ${issuer} ${day}`;
 

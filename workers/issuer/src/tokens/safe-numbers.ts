@@ -47,7 +47,7 @@ export function safeNumberShard(codeHash: string): string {
   return safeNumberShardName(((b[0]! << 8) | b[1]!) % SAFE_NUMBER_SHARDS);
 }
 
-export const safeNumberLedgerOf = (env: Env, codeHash: string) => env.SAFE_NUMBERS.get(env.SAFE_NUMBERS.idFromName(safeNumberShard(codeHash)));
+export const safeNumberLedgerOf = (env: Env, codeHash: string) => env.SAFE_NUMBERS.getByName(safeNumberShard(codeHash));
 
 /** The HMAC key a day's safe numbers are drawn with, derived from the day key's bytes (HKDF, its own purpose). */
 export async function safeNumberKey(dayKey: Bytes): Promise<CryptoKey> {

@@ -69,7 +69,7 @@ const MIGRATIONS = [
 
 type Owner = { user_ref: string; nonce: number; last_mint_at: number };
 
-export const userTokensOf = (env: Env, userRef: string) => env.USER_TOKENS.get(env.USER_TOKENS.idFromName(userRef));
+export const userTokensOf = (env: Env, userRef: string) => env.USER_TOKENS.getByName(userRef);
 
 export class UserTokens extends DurableObject<Env> {
   private readonly sql = sqlTag(this.ctx.storage.sql);

@@ -3,9 +3,9 @@ import type { RegistryBindings } from "../config.js";
 import type { FacilityConfig, FacilityStatus } from "../durable/facility.js";
 import { ledgerShard } from "../durable/shards.js";
 
-export const facilityObject = (env: RegistryBindings, facilityId: string) => env.FACILITY.get(env.FACILITY.idFromName(facilityId));
+export const facilityObject = (env: RegistryBindings, facilityId: string) => env.FACILITY.getByName(facilityId);
 
-export const ledgerObject = (env: RegistryBindings, tokenHash: string) => env.TOKEN_LEDGER.get(env.TOKEN_LEDGER.idFromName(ledgerShard(tokenHash)));
+export const ledgerObject = (env: RegistryBindings, tokenHash: string) => env.TOKEN_LEDGER.getByName(ledgerShard(tokenHash));
 
 export interface FacilityRowStatus {
   id: string;

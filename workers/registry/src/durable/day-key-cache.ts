@@ -72,7 +72,7 @@ export class DayKeyCache {
   }
 
   private stub(vault: string) {
-    return this.env.DAY_KEY_VAULT.get(this.env.DAY_KEY_VAULT.idFromName(vault));
+    return this.env.DAY_KEY_VAULT.getByName(vault);
   }
 
   /** Asks the vault to shred expired keys now (the vault's own alarm does too). */

@@ -192,9 +192,8 @@ export class Facility extends DurableObject<RegistryBindings> {
 
     // A re-scan here passes the ledger (same facility) and `write` records it as a repeat.
     const shard = ledgerShard(input.tokenHash);
-    const ledger = this.env.TOKEN_LEDGER.get(this.env.TOKEN_LEDGER.idFromName(shard));
     const [claim, key] = await Promise.all([
-      ledger.claimToken({ shard, tokenHash: input.tokenHash, facilityId: facility.facilityId, now: input.now }),
+      this.env.TOKEN_LEDGER.getByName(shard).claimToken({ shard, tokenHash: input.tokenHash, facilityId: facility.facilityId, now: input.now }),
       this.keys.get(kstDay(input.now), input.now),
     ]);
     if (!claim.ok) return claim;

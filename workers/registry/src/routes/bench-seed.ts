@@ -65,7 +65,7 @@ export function mountBenchSeed(app: OpenAPIHono<RegistryEnv>): void {
       byFacility.set(f.id, visits);
     }
     const claimed = await Promise.all(
-      [...byShard].map(([shard, claims]) => c.env.TOKEN_LEDGER.get(c.env.TOKEN_LEDGER.idFromName(shard)).seedClaims(shard, claims)),
+      [...byShard].map(([shard, claims]) => c.env.TOKEN_LEDGER.getByName(shard).seedClaims(shard, claims)),
     );
     const recorded = await Promise.all([...byFacility].map(([id, visits]) => facilityObject(c.env, id).seedVisits(id, visits)));
     const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
