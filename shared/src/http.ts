@@ -100,23 +100,24 @@ export function createApp<E extends HonoEnv>(opts: CreateAppOptions) {
  */
 export function allowBrowserOrigins<B extends object>(origins: (env: B) => string | undefined): MiddlewareHandler<{ Bindings: B }> {
   // Built once per origin list (the scan path passes here on every request).
-  const allowedOf = memoize((list) => new Set((list ?? "").split(",").map((o) => o.trim()).filter(Boolean)));
-  const preflightOf = memoize((list) =>
-    cors({
-      origin: (origin) => (allowedOf(list).has(origin) ? origin : null),
+  const policyOf = memoize((list) => {
+    const allowed = new Set((list ?? "").split(",").map((o) => o.trim()).filter(Boolean));
+    const preflight = cors({
+      origin: (origin) => (allowed.has(origin) ? origin : null),
       allowHeaders: ["content-type", "authorization"],
       allowMethods: ["GET", "POST", "DELETE"],
       maxAge: 7200,
-    }),
-  );
+    });
+    return { allowed, preflight };
+  });
   return async (c, next) => {
-    const list = origins(c.env);
-    if (c.req.method === "OPTIONS") return preflightOf(list)(c, next);
+    const { allowed, preflight } = policyOf(origins(c.env));
+    if (c.req.method === "OPTIONS") return preflight(c, next);
     // Set before the route answers, so its one response carries them. Hono's
     // cors() sets them around the route instead, which copies the response
     // (a Response, its Headers and its body) up to three times per scan.
     const origin = c.req.header("origin");
-    if (origin !== undefined && allowedOf(list).has(origin)) c.header("Access-Control-Allow-Origin", origin);
+    if (origin !== undefined && allowed.has(origin)) c.header("Access-Control-Allow-Origin", origin);
     c.header("Vary", "Origin");
     await next();
   };
