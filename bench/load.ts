@@ -141,6 +141,12 @@ export async function saturation(request: Send, concurrency: number, seconds: nu
 
 export const served = (r: Result) => r.ok / r.seconds;
 
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
 export function formatRow(label: string, step: string, r: Result): string {
   return `${label} ${step}`.padEnd(44) + `served ${served(r).toFixed(0).padStart(5)}/s  p50 ${r.p50.toFixed(1).padStart(6)} ms  p99 ${r.p99.toFixed(1).padStart(6)} ms  errors ${r.errors}`;
 }
@@ -154,7 +160,15 @@ export function machine(): string {
 }
 
 /** `wrangler dev` with `args`, waiting until `health` answers below 500. */
-export async function startWranglerDev(args: string[], cwd: string, health: string): Promise<{ stop: () => Promise<void>; log: () => string }> {
+export interface WranglerDev {
+  stop: () => Promise<void>;
+  /** Its output so far. */
+  log: () => string;
+  /** True once the process has exited (wrangler dev can exit on a dropped connection: workers-sdk#15317). */
+  exited: () => boolean;
+}
+
+export async function startWranglerDev(args: string[], cwd: string, health: string): Promise<WranglerDev> {
   const child = spawn(WRANGLER, ["dev", ...args, "--ip", "127.0.0.1", "--show-interactive-dev-session=false"], { cwd, env: childEnv, detached: true, stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   child.stdout?.on("data", (b: Buffer) => (out += b.toString()));
@@ -173,7 +187,7 @@ export async function startWranglerDev(args: string[], cwd: string, health: stri
   for (let t = 0; t < 400; t++) {
     if (child.exitCode !== null) throw new Error(`wrangler dev exited:\n${out}`);
     try {
-      if ((await fetch(health, { signal: AbortSignal.timeout(3000) })).status < 500) return { stop, log: () => out };
+      if ((await fetch(health, { signal: AbortSignal.timeout(3000) })).status < 500) return { stop, log: () => out, exited: () => child.exitCode !== null || child.signalCode !== null };
     } catch {
       /* starting */
     }
@@ -200,5 +214,5 @@ export async function startBaselineWorker(dir: string, name: string, source: str
     src,
     `http://127.0.0.1:${port}${health}`,
   );
-  return { url: `http://127.0.0.1:${port}`, stop: w.stop };
+  return { ...w, url: `http://127.0.0.1:${port}` };
 }

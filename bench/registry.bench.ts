@@ -23,12 +23,18 @@
  * what R-R1 has every visit keep — so the difference is the design's work,
  * not the request's size. Each step's tokens are minted just before it, so
  * the load generator's signing does not count. Bounded in-flight requests.
- * Each series ends with an offered step at half of (b)'s saturation rate,
- * the load the p99 goal is judged at, three times as long as the others.
+ * All parties run at once, each in its own `wrangler dev`. Per layout, each
+ * first gets the offered loads (how latency grows); then the goals' steps
+ * run in rounds in which the parties take turns: saturation, then an
+ * offered step at half of (b)'s saturation rate in that round (the p99
+ * goal's load, three times as long as the others). Ratios are taken within
+ * a round and reported per round and as their median: this shared machine's
+ * speed drifts more over the minutes between series than the gaps measured.
  *
  * Not a test: nothing fails. Record the figures in docs/performance.md.
  * Env: KIPASS_PORT_OFFSET (ports), BENCH_FACILITIES (1000), BENCH_LOADS
- * ("50,100,200"), BENCH_SECONDS (5), BENCH_ONLY=registry|baseline.
+ * ("50,100,200"), BENCH_SECONDS (5), BENCH_ROUNDS (3),
+ * BENCH_ONLY=registry|baseline.
  */
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -41,7 +47,7 @@ import { childEnv } from "../scripts/deployment-process.js";
 import { deployment, localUrl } from "../scripts/deployments.js";
 import { SEALED_BYTES, generateKeyRing, importPartyKey, isValidBusinessNumber, mintToken, publishedJwks } from "../shared/src/index.js";
 import { TOKEN_LEDGER_SHARDS } from "../workers/registry/src/durable/shards.js";
-import { Failures, agent, formatRow, machine, offeredLoad, post, ratioLine, saturation, send, served, startBaselineWorker, startWranglerDev, type Result, type Send } from "./load.js";
+import { Failures, agent, formatRow, machine, median, offeredLoad, post, saturation, send, served, startBaselineWorker, startWranglerDev, type Result, type Send, type WranglerDev } from "./load.js";
 import type { Bench } from "./run.js";
 
 const ROOT = new URL("..", import.meta.url).pathname;
@@ -53,6 +59,7 @@ const FACILITIES = Number(process.env.BENCH_FACILITIES ?? 1000);
 const LOADS = (process.env.BENCH_LOADS ?? "50,100,200").split(",").filter(Boolean).map(Number);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const ONLY = process.env.BENCH_ONLY;
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SATURATION_CONCURRENCY = 16;
 /**
  * The ½ (b) step runs three steps' time: the p99 goal is judged there, and in
@@ -156,25 +163,114 @@ export default {
 /** A step's requests: `prepare(count)` runs before the clock starts (e.g. minting the step's tokens). */
 type Prepare = (count: number) => Promise<Send>;
 
+/** "spread": device i scans at facility i mod BENCH_FACILITIES; "hot": every scan at one facility. */
+type Layout = "spread" | "hot";
+
 /**
- * One series: the offered loads, saturation, then one more offered step at
- * `halfRate(saturation)` scans/s — half of baseline (b)'s saturation rate, where the
- * p99 goal is judged (for (b) itself: half of its own).
+ * A party's `wrangler dev`. It can exit mid-run on a dropped connection
+ * (workers-sdk#15317); it is then started again on the same port and state.
  */
-async function measure(label: string, prepare: Prepare, halfRate: (saturated: Result) => number): Promise<Result[]> {
-  // Warm every object (creation is not what we measure); a failed warm-up request is retried by the measured phase anyway.
-  const warm = await prepare(FACILITIES);
-  for (let i = 0; i < FACILITIES; i += 16) await Promise.all(Array.from({ length: Math.min(16, FACILITIES - i) }, (_, k) => warm(i + k).catch(() => undefined)));
+class Deployment {
+  private constructor(
+    private current: WranglerDev & { url: string },
+    private readonly start: () => Promise<WranglerDev & { url: string }>,
+  ) {}
+
+  static async start(start: () => Promise<WranglerDev & { url: string }>): Promise<Deployment> {
+    return new Deployment(await start(), start);
+  }
+
+  get url(): string {
+    return this.current.url;
+  }
+
+  stop(): Promise<void> {
+    return this.current.stop();
+  }
+
+  /** If it has exited: prints the end of its output and starts it again. True when the step just run must be dropped. */
+  async recover(label: string): Promise<boolean> {
+    if (!this.current.exited()) return false;
+    console.log(`  ${label}: wrangler dev exited; the step is dropped and it is started again. The end of its output:`);
+    console.log(this.current.log().split("\n").filter((l) => !l.startsWith("[wrangler:info]")).slice(-12).join("\n"));
+    this.current = await this.start();
+    return true;
+  }
+}
+
+/** A deployment under test: a baseline or the registry. */
+interface Party {
+  key: "a" | "b" | "c" | "registry";
+  label: string;
+  deployment: Deployment;
+  scans: (layout: Layout) => Prepare;
+}
+
+/** One round: every party's saturation, then every party but (a) at half of (b)'s saturation rate in this round. */
+interface Round {
+  saturation: Partial<Record<Party["key"], Result>>;
+  half: Partial<Record<Party["key"], Result>>;
+}
+
+/** Runs one step and prints its row, with the kinds of failure it saw; undefined when it has no figures. */
+async function step(party: Party, layout: Layout, name: string, run: () => Promise<Result>): Promise<Result | undefined> {
   failures.clear();
-  const out: Result[] = [];
-  for (const rate of LOADS) out.push(await offeredLoad(await prepare(rate * SECONDS), rate, SECONDS, 200, failures));
-  const saturated = await saturation(await prepare(SATURATION_TOKENS), SATURATION_CONCURRENCY, SECONDS * 2, 200, failures);
-  out.push(saturated);
-  const half = Math.round(halfRate(saturated));
-  out.push(await offeredLoad(await prepare(half * HALF_SECONDS), half, HALF_SECONDS, 200, failures));
+  const r = await run();
+  const label = `${party.label}, ${layout}`.padEnd(24);
   for (const line of failures.lines(`  ${label}`)) console.log(line);
-  out.forEach((r, k) => console.log(formatRow(label.padEnd(22), stepName(r, k), r)));
+  console.log(formatRow(label, name, r));
+  if (await party.deployment.recover(party.label)) return undefined;
+  return r.ok > 0 ? r : undefined;
+}
+
+/**
+ * One scan at each facility, unmeasured: creating objects is not what we
+ * measure, and an object idle while the other parties ran has been evicted.
+ * A failed warm-up request is retried by the measured step anyway.
+ */
+async function warm(party: Party, layout: Layout): Promise<void> {
+  const scan = await party.scans(layout)(FACILITIES);
+  for (let i = 0; i < FACILITIES; i += 16) await Promise.all(Array.from({ length: Math.min(16, FACILITIES - i) }, (_, k) => scan(i + k).catch(() => undefined)));
+}
+
+/** The offered loads after a warm-up: how latency grows with load. */
+async function sweep(party: Party, layout: Layout): Promise<void> {
+  await warm(party, layout);
+  for (const rate of LOADS) await step(party, layout, `offered ${String(rate).padStart(4)}/s`, async () => offeredLoad(await party.scans(layout)(rate * SECONDS), rate, SECONDS, 200, failures));
+}
+
+/**
+ * The goals' steps, paired: the parties take turns within a round (the order
+ * rotates from round to round), so a ratio compares runs a minute apart, not
+ * series ten minutes apart on a machine whose speed drifts.
+ */
+async function round(parties: Party[], layout: Layout, r: number): Promise<Round> {
+  const order = parties.map((_, k) => parties[(k + r) % parties.length]!);
+  const out: Round = { saturation: {}, half: {} };
+  for (const p of order) {
+    await warm(p, layout);
+    out.saturation[p.key] = await step(p, layout, `saturation c=${SATURATION_CONCURRENCY}`, async () => saturation(await p.scans(layout)(SATURATION_TOKENS), SATURATION_CONCURRENCY, SECONDS * 2, 200, failures));
+  }
+  // The p99 goal's load: half of (b)'s saturation rate in this round (half the first party's if (b) is not run).
+  const floor = out.saturation.b ?? Object.values(out.saturation).find((r) => r !== undefined);
+  if (!floor) return out;
+  const rate = Math.round(served(floor) / 2);
+  for (const p of order.filter((p) => p.key !== "a")) {
+    await warm(p, layout);
+    out.half[p.key] = await step(p, layout, `offered ${String(rate).padStart(4)}/s (½ b)`, async () => offeredLoad(await p.scans(layout)(rate * HALF_SECONDS), rate, HALF_SECONDS, 200, failures));
+  }
   return out;
+}
+
+/** Per-round ratios of `ours` to `base` and their median; p99 at ½ (b) only where both ran that step. */
+function compare(rounds: Round[], ours: Party["key"], base: Party["key"], title: string): void {
+  const both = rounds.filter((r) => r.saturation[ours] && r.saturation[base]);
+  if (both.length === 0) return;
+  const show = (xs: number[]) => `median ${median(xs).toFixed(2)}× (rounds ${xs.map((x) => x.toFixed(2)).join(", ")})`;
+  console.log(`  ${title}`);
+  console.log(`    throughput at saturation  ${show(both.map((r) => served(r.saturation[ours]!) / served(r.saturation[base]!)))}`);
+  const halves = both.filter((r) => r.half[ours] && r.half[base]);
+  if (halves.length) console.log(`    p99 at ½ (b)              ${show(halves.map((r) => r.half[ours]!.p99 / r.half[base]!.p99))}`);
 }
 
 async function startRegistry(dir: string, jwksUrl: string) {
@@ -194,7 +290,7 @@ async function startRegistry(dir: string, jwksUrl: string) {
     ROOT,
     `${localUrl(d)}/healthz`,
   );
-  return { url: localUrl(d), stop: w.stop, log: w.log };
+  return { ...w, url: localUrl(d) };
 }
 
 function businessNumber(i: number): string {
@@ -231,22 +327,15 @@ async function facilities(url: string, n: number): Promise<string[]> {
   return sessions;
 }
 
-/** Steps are LOADS…, saturation, then the half-of-(b) step. */
-const stepName = (r: Result, k = -1) => (r.offered === null ? `saturation c=${SATURATION_CONCURRENCY}` : `offered ${String(r.offered).padStart(4)}/s${k === LOADS.length + 1 ? " (½ b)" : ""}`);
-
-/** Against (a), the last steps differ in rate (half of (a)'s own saturation vs half of (b)'s): left out. */
-function ratios(label: string, ours: Result[], base: Result[], steps = base.length) {
-  console.log(`\nratio ${label} (throughput served; p50, p99 latency):`);
-  for (let k = 0; k < steps; k++) console.log(ratioLine(stepName(base[k]!, k), ours[k]!, base[k]!));
-}
-
 const bench: Bench = {
   name: "Registry: scan hot path",
   async run() {
     console.log(`machine: ${machine()}`);
-    console.log(`offered loads ${LOADS.join(", ")}/s for ${SECONDS} s each, then ${SATURATION_CONCURRENCY} clients back to back for ${SECONDS * 2} s, then ½ (b) for ${HALF_SECONDS} s; ${FACILITIES} facilities; TokenLedger shards ${TOKEN_LEDGER_SHARDS}\n`);
+    console.log(
+      `per party and layout: offered loads ${LOADS.join(", ")}/s for ${SECONDS} s each; then ${ROUNDS} rounds of ${SATURATION_CONCURRENCY} clients back to back for ${SECONDS * 2} s ` +
+        `and ½ (b) for ${HALF_SECONDS} s, the parties taking turns; ${FACILITIES} facilities; TokenLedger shards ${TOKEN_LEDGER_SHARDS}\n`,
+    );
     const dir = mkdtempSync(join(tmpdir(), "kipass-registry-bench-"));
-    const results: Record<string, Result[]> = {};
     const ring = await generateKeyRing("sig");
     const privateKey = await importPartyKey(ring.current, "private");
     const mint = async () => (await mintToken({ issuer: "bench", kid: ring.current.kid, privateKey, sealed: new Uint8Array(randomBytes(SEALED_BYTES)), now: Date.now() })).qr;
@@ -257,63 +346,58 @@ const bench: Bench = {
         const tokens = await Promise.all(Array.from({ length: count }, mint));
         return (i) => post(url, { qr: tokens[i % count] }, { authorization: `Bearer ${bearer(i)}`, origin: SCANNER_ORIGIN });
       };
+    /** The baselines take the bearer as the facility's name. */
+    const place = (layout: Layout) => (layout === "hot" ? () => "hot" : (i: number) => `place-${i % FACILITIES}`);
+    const jwks = JSON.stringify(publishedJwks(ring));
+    const server = createServer((_, res) => res.writeHead(200, { "content-type": "application/json" }).end(jwks));
+    const deployments: Deployment[] = [];
+    const start = async (how: () => Promise<WranglerDev & { url: string }>) => {
+      const d = await Deployment.start(how);
+      deployments.push(d);
+      return d;
+    };
     try {
-      // The p99 goal's load: half of (b)'s saturation rate in the same layout (half the series' own if (b) was not run).
-      const halfOfB = (b: Result[] | undefined) => (own: Result) => served(b?.[LOADS.length] ?? own) / 2;
+      // Every party runs at once, each in its own `wrangler dev` with fresh state, so the rounds can take turns.
+      const parties: Party[] = [];
       if (ONLY !== "registry") {
-        // Each series on a fresh baseline worker with fresh state, as the registry's series share one fresh deployment:
-        // one series' overload (and a local runtime restart it may cause) cannot spoil the next.
-        const series = async (key: string, label: string, worker: string, path: string, place: (i: number) => string, halfRate: (own: Result) => number, vars: Record<string, string> = {}) => {
-          const state = join(dir, key);
-          const baseline = await startBaselineWorker(state, `kipass-bench-${key.toLowerCase()}`, worker, { PLACE: "Place", LEDGER: "Ledger" }, BASELINE_PORT, "/", vars);
-          try {
-            results[key] = await measure(label, scans(`${baseline.url}${path}`, place), halfRate);
-          } finally {
-            await baseline.stop();
-          }
-        };
-        const spread = (i: number) => `place-${i % FACILITIES}`;
-        const own = (r: Result) => served(r) / 2;
-        await series("aSpread", "(a) 1 DO, spread", BASELINE_WORKER, "/a", spread, own);
-        await series("aHot", "(a) 1 DO, hot", BASELINE_WORKER, "/a", () => "hot", own);
-        await series("bSpread", "(b) 2 DOs, spread", BASELINE_WORKER, "/b", spread, own);
-        await series("bHot", "(b) 2 DOs, hot", BASELINE_WORKER, "/b", () => "hot", own);
+        const classes = { PLACE: "Place", LEDGER: "Ledger" };
+        const bare = await start(() => startBaselineWorker(join(dir, "bare"), "kipass-bench-bare", BASELINE_WORKER, classes, BASELINE_PORT, "/"));
         // (c) verifies against the bench issuer's keys as the registry does, from a var rather than a fetch.
-        const required = { JWKS: JSON.stringify(publishedJwks(ring)), LOOKUP_KEY: secret() };
-        await series("cSpread", "(c) required, spread", REQUIRED_WORK_WORKER, "/", spread, halfOfB(results.bSpread), required);
-        await series("cHot", "(c) required, hot", REQUIRED_WORK_WORKER, "/", () => "hot", halfOfB(results.bHot), required);
+        const vars = { JWKS: jwks, LOOKUP_KEY: secret() };
+        const required = await start(() => startBaselineWorker(join(dir, "required"), "kipass-bench-required", REQUIRED_WORK_WORKER, classes, BASELINE_PORT + 1, "/", vars));
+        parties.push(
+          { key: "a", label: "(a) 1 DO", deployment: bare, scans: (layout) => scans(`${bare.url}/a`, place(layout)) },
+          { key: "b", label: "(b) 2 DOs", deployment: bare, scans: (layout) => scans(`${bare.url}/b`, place(layout)) },
+          { key: "c", label: "(c) required", deployment: required, scans: (layout) => scans(required.url, place(layout)) },
+        );
       }
-      if (ONLY === "baseline") return;
-
-      const jwks = JSON.stringify(publishedJwks(ring));
-      const server = createServer((_, res) => res.writeHead(200, { "content-type": "application/json" }).end(jwks));
-      await new Promise<void>((r) => server.listen(JWKS_PORT, "127.0.0.1", r));
-      const registry = await startRegistry(join(dir, "registry"), `http://127.0.0.1:${JWKS_PORT}/jwks.json`);
-      try {
+      if (ONLY !== "baseline") {
+        await new Promise<void>((r) => server.listen(JWKS_PORT, "127.0.0.1", r));
+        const registry = await start(() => startRegistry(join(dir, "registry"), `http://127.0.0.1:${JWKS_PORT}/jwks.json`));
         const t = performance.now();
         const sessions = await facilities(registry.url, FACILITIES);
         console.log(`(registered ${FACILITIES} facilities in ${((performance.now() - t) / 1000).toFixed(1)} s)`);
-        const scan = `${registry.url}/v1/scan`;
-        const sample = await (await scans(scan, () => sessions[0]!)(1))(0);
+        const url = `${registry.url}/v1/scan`;
+        const sample = await (await scans(url, () => sessions[0]!)(1))(0);
         if (sample.status !== 200) throw new Error(`scan: ${sample.status} ${sample.body}`);
-        results.oursSpread = await measure("registry, spread", scans(scan, (i) => sessions[i % FACILITIES]!), halfOfB(results.bSpread));
-        results.oursHot = await measure("registry, hot", scans(scan, () => sessions[0]!), halfOfB(results.bHot));
-        console.log(`load average at the end: ${loadavg().map((l) => l.toFixed(1)).join(" ")}`);
-      } finally {
-        await registry.stop();
-        server.close();
+        const device = (layout: Layout) => (layout === "hot" ? () => sessions[0]! : (i: number) => sessions[i % FACILITIES]!);
+        parties.push({ key: "registry", label: "registry", deployment: registry, scans: (layout) => scans(url, device(layout)) });
       }
-      if (results.bSpread && results.oursSpread) {
-        ratios("registry spread / (b) spread", results.oursSpread, results.bSpread);
-        ratios("registry hot / (b) hot", results.oursHot!, results.bHot!);
-        ratios("registry spread / (a) spread", results.oursSpread, results.aSpread!, LOADS.length + 1);
-        ratios("registry hot / (a) hot", results.oursHot!, results.aHot!, LOADS.length + 1);
-        ratios("registry spread / (c) spread", results.oursSpread, results.cSpread!);
-        ratios("registry hot / (c) hot", results.oursHot!, results.cHot!);
-        ratios("(c) spread / (b) spread: what the required work costs", results.cSpread!, results.bSpread);
-        ratios("(c) hot / (b) hot", results.cHot!, results.bHot!);
+      for (const layout of ["spread", "hot"] as const) {
+        console.log(`\n--- ${layout}`);
+        for (const p of parties) await sweep(p, layout);
+        const rounds: Round[] = [];
+        for (let r = 0; r < ROUNDS; r++) rounds.push(await round(parties, layout, r));
+        console.log(`\nratios, ${layout} (per round, and their median):`);
+        compare(rounds, "registry", "b", "registry / (b): the goals, ≥ 0.85× throughput and ≤ 1.5× p99");
+        compare(rounds, "registry", "a", "registry / (a)");
+        compare(rounds, "registry", "c", "registry / (c)");
+        compare(rounds, "c", "b", "(c) / (b): what the required work costs");
+        console.log(`load average: ${loadavg().map((l) => l.toFixed(1)).join(" ")}`);
       }
     } finally {
+      for (const d of deployments) await d.stop();
+      server.close();
       agent.destroy();
       rmSync(dir, { recursive: true, force: true });
     }

@@ -23,7 +23,7 @@ import { readDevVars } from "../scripts/dev-vars.js";
 import { isWranglerProxyRestart } from "../scripts/local-fetch.js";
 import { enrolVisitor, login, mintQrAt, registerFacility, scanQrAt, validBusinessNumber } from "../scripts/people.js";
 import { startStack } from "../tests/stack/run-stack.js";
-import { Failures, machine, post, send } from "./load.js";
+import { Failures, machine, median, post, send } from "./load.js";
 import type { Bench } from "./run.js";
 
 const RUNS = Number(process.env.BENCH_TRACE_RUNS ?? 9);
@@ -39,7 +39,6 @@ const failures = new Failures();
 let restarts = 0;
 
 const url = (env: string) => localUrl(deployment(env));
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 interface Scene {
   caseFacilities: { id: string; avoid: [number, number][] }[];

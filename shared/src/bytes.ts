@@ -35,17 +35,29 @@ export function equalBytes(a: Bytes, b: Bytes): boolean {
 }
 
 const B64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-const B64URL_INDEX = new Map([...B64URL].map((c, i) => [c, i]));
+const B64URL_CODES = encoder.encode(B64URL);
+/** Character code → 6-bit value, -1 for any other character. */
+const B64URL_VALUES = new Int8Array(128).fill(-1);
+B64URL_CODES.forEach((code, i) => (B64URL_VALUES[code] = i));
+const ascii = new TextDecoder();
+
+/**
+ * ASCII character codes → a string, in one step. Texts built a character at
+ * a time with `+=` leave one string object per character as garbage (the scan
+ * path encodes a few hundred characters per scan).
+ */
+export const fromAsciiCodes = (codes: Uint8Array): string => ascii.decode(codes);
 
 /** base64url without padding (RFC 4648 §5). */
 export function toBase64url(bytes: Bytes): string {
-  let out = "";
+  const out = new Uint8Array(Math.ceil((bytes.length * 8) / 6));
+  let o = 0;
   for (let i = 0; i < bytes.length; i += 3) {
     const n = (bytes[i]! << 16) | ((bytes[i + 1] ?? 0) << 8) | (bytes[i + 2] ?? 0);
-    const chars = Math.min(4, Math.ceil(((bytes.length - i) * 8) / 6));
-    for (let j = 0; j < chars; j++) out += B64URL[(n >> (18 - 6 * j)) & 63];
+    const chars = Math.min(4, out.length - o);
+    for (let j = 0; j < chars; j++) out[o++] = B64URL_CODES[(n >> (18 - 6 * j)) & 63]!;
   }
-  return out;
+  return fromAsciiCodes(out);
 }
 
 /** Strict base64url decode (no padding, canonical trailing bits); null when invalid. */
@@ -55,10 +67,11 @@ export function fromBase64url(text: string): Bytes | null {
   let bits = 0;
   let value = 0;
   let o = 0;
-  for (const c of text) {
-    const v = B64URL_INDEX.get(c);
-    if (v === undefined) return null;
-    value = (value << 6) | v;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    const v = code < 128 ? B64URL_VALUES[code]! : -1;
+    if (v < 0) return null;
+    value = ((value << 6) | v) & 0xffffff; // at most 8 + 6 bits are ever pending
     bits += 6;
     if (bits >= 8) {
       bits -= 8;

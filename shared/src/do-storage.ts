@@ -33,7 +33,15 @@ export interface DoStorage {
 /** sql`SELECT * FROM visits WHERE day = ${day}` → rows; values are always bound, never spliced. */
 export function sqlTag(sql: DoSql) {
   return <T extends Record<string, SqlValue> = Record<string, SqlValue>>(strings: TemplateStringsArray, ...values: SqlValue[]): T[] =>
-    sql.exec<T>(strings.join("?"), ...values).toArray();
+    sql.exec<T>(queryText(strings), ...values).toArray();
+}
+
+/** A call site's template is one object for the life of the isolate: its text is joined once, not per statement. */
+const queryTexts = new WeakMap<TemplateStringsArray, string>();
+function queryText(strings: TemplateStringsArray): string {
+  let text = queryTexts.get(strings);
+  if (text === undefined) queryTexts.set(strings, (text = strings.join("?")));
+  return text;
 }
 
 /**

@@ -17,6 +17,7 @@ import { AppError, fail, type ErrorStatus, type Failure } from "./errors.js";
 import { findKey, importPartyKey, type Jwks } from "./keys.js";
 
 export const TOKEN_PREFIX = "KP1:";
+const TOKEN_PREFIX_BYTES = utf8(TOKEN_PREFIX);
 /** R-U4: a QR code is valid for 15 seconds. */
 export const TOKEN_TTL_MS = 15_000;
 /** Allowance for clock differences between issuer and registry and for upload time. */
@@ -84,7 +85,7 @@ export async function mintToken(input: MintInput): Promise<MintedToken> {
   const issuer = utf8(input.issuer);
   const kid = utf8(input.kid);
   const body = concat(Uint8Array.of(issuer.length), issuer, Uint8Array.of(kid.length), kid, iatBytes, input.sealed);
-  const sig = new Uint8Array(await crypto.subtle.sign("Ed25519", input.privateKey, concat(utf8(TOKEN_PREFIX), body)));
+  const sig = new Uint8Array(await crypto.subtle.sign("Ed25519", input.privateKey, concat(TOKEN_PREFIX_BYTES, body)));
   return {
     qr: TOKEN_PREFIX + encodeBase45(concat(body, sig)),
     jti: await tokenId(input.sealed),
@@ -115,9 +116,10 @@ export function parseToken(qr: unknown): ParsedToken | TokenFailure {
   const bytes = decodeBase45(qr.slice(TOKEN_PREFIX.length));
   if (!bytes) return fail("malformed", "token is not valid base45");
   let at = 0;
+  // Views into `bytes`, not copies: a copy is a new buffer for the runtime to free, five per scan.
   const take = (n: number): Bytes | null => {
     if (at + n > bytes.length) return null;
-    const part = bytes.slice(at, at + n);
+    const part = bytes.subarray(at, at + n);
     at += n;
     return part;
   };
@@ -137,8 +139,9 @@ export function parseToken(qr: unknown): ParsedToken | TokenFailure {
   const sig = take(SIGNATURE_BYTES);
   if (!iatBytes || !sealed || !sig || at !== bytes.length) return fail("malformed", "token has the wrong length");
   const iat = new DataView(iatBytes.buffer, iatBytes.byteOffset).getUint32(0);
-  const signed = concat(utf8(TOKEN_PREFIX), bytes.slice(0, at - SIGNATURE_BYTES));
-  return { issuer, kid, iat, sealed, signed, sig };
+  const signed = concat(TOKEN_PREFIX_BYTES, bytes.subarray(0, at - SIGNATURE_BYTES));
+  // The sealed handle leaves this function (to the issuer's vault, over RPC): its own buffer, not a view of the token's.
+  return { issuer, kid, iat, sealed: sealed.slice(), signed, sig };
 }
 
 /**
