@@ -1,17 +1,9 @@
-import { fromAsciiCodes, type Bytes } from "./bytes.js";
+import { asciiAlphabet, type Bytes } from "./bytes.js";
 /**
  * Base45 (RFC 9285): bytes in the QR alphanumeric alphabet, so a QR code can
  * use its dense alphanumeric mode (the EU COVID certificate does the same).
  */
-const ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:";
-const CODES = new TextEncoder().encode(ALPHABET);
-/** Character code → value, -1 for any other character. */
-const VALUES = new Int8Array(128).fill(-1);
-CODES.forEach((code, i) => (VALUES[code] = i));
-const value = (text: string, i: number): number => {
-  const code = text.charCodeAt(i);
-  return code < 128 ? VALUES[code]! : -1;
-};
+const ALPHABET = asciiAlphabet("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:");
 
 export function encodeBase45(bytes: Bytes): string {
   const out = new Uint8Array(3 * Math.floor(bytes.length / 2) + 2 * (bytes.length % 2));
@@ -19,16 +11,16 @@ export function encodeBase45(bytes: Bytes): string {
   for (let i = 0; i + 1 < bytes.length; i += 2) {
     let n = bytes[i]! * 256 + bytes[i + 1]!;
     for (let k = 0; k < 3; k++) {
-      out[o++] = CODES[n % 45]!;
+      out[o++] = ALPHABET.codes[n % 45]!;
       n = Math.floor(n / 45);
     }
   }
   if (bytes.length % 2 === 1) {
     const n = bytes[bytes.length - 1]!;
-    out[o++] = CODES[n % 45]!;
-    out[o++] = CODES[Math.floor(n / 45)]!;
+    out[o++] = ALPHABET.codes[n % 45]!;
+    out[o++] = ALPHABET.codes[Math.floor(n / 45)]!;
   }
-  return fromAsciiCodes(out);
+  return ALPHABET.text(out);
 }
 
 /** Strict decode: every encoding is canonical, so a changed character never decodes to the same bytes. */
@@ -40,7 +32,7 @@ export function decodeBase45(text: string): Bytes | null {
     const size = Math.min(3, text.length - i);
     let n = 0;
     for (let k = size - 1; k >= 0; k--) {
-      const v = value(text, i + k);
+      const v = ALPHABET.valueAt(text, i + k);
       if (v < 0) return null;
       n = n * 45 + v;
     }

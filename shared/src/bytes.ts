@@ -34,19 +34,29 @@ export function equalBytes(a: Bytes, b: Bytes): boolean {
   return diff === 0;
 }
 
-const B64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-const B64URL_CODES = encoder.encode(B64URL);
-/** Character code → 6-bit value, -1 for any other character. */
-const B64URL_VALUES = new Int8Array(128).fill(-1);
-B64URL_CODES.forEach((code, i) => (B64URL_VALUES[code] = i));
-const ascii = new TextDecoder();
-
 /**
- * ASCII character codes → a string, in one step. Texts built a character at
- * a time with `+=` leave one string object per character as garbage (the scan
- * path encodes a few hundred characters per scan).
+ * An ASCII alphabet as character codes (for encoding) and a code → value
+ * table (for decoding; -1 for any other character). Texts are written as
+ * codes and made a string once: one built a character at a time with `+=`
+ * leaves one string object per character as garbage (a scan encodes a few
+ * hundred).
  */
-export const fromAsciiCodes = (codes: Uint8Array): string => ascii.decode(codes);
+export function asciiAlphabet(alphabet: string) {
+  const codes = encoder.encode(alphabet);
+  const values = new Int8Array(128).fill(-1);
+  codes.forEach((code, i) => (values[code] = i));
+  return {
+    codes,
+    valueAt: (text: string, i: number): number => {
+      const code = text.charCodeAt(i);
+      return code < 128 ? values[code]! : -1;
+    },
+    /** Character codes of this alphabet → a string (ASCII is valid UTF-8: the decode cannot throw). */
+    text: (out: Uint8Array): string => decoder.decode(out),
+  };
+}
+
+const B64URL = asciiAlphabet("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_");
 
 /** base64url without padding (RFC 4648 §5). */
 export function toBase64url(bytes: Bytes): string {
@@ -55,9 +65,9 @@ export function toBase64url(bytes: Bytes): string {
   for (let i = 0; i < bytes.length; i += 3) {
     const n = (bytes[i]! << 16) | ((bytes[i + 1] ?? 0) << 8) | (bytes[i + 2] ?? 0);
     const chars = Math.min(4, out.length - o);
-    for (let j = 0; j < chars; j++) out[o++] = B64URL_CODES[(n >> (18 - 6 * j)) & 63]!;
+    for (let j = 0; j < chars; j++) out[o++] = B64URL.codes[(n >> (18 - 6 * j)) & 63]!;
   }
-  return fromAsciiCodes(out);
+  return B64URL.text(out);
 }
 
 /** Strict base64url decode (no padding, canonical trailing bits); null when invalid. */
@@ -68,10 +78,9 @@ export function fromBase64url(text: string): Bytes | null {
   let value = 0;
   let o = 0;
   for (let i = 0; i < text.length; i++) {
-    const code = text.charCodeAt(i);
-    const v = code < 128 ? B64URL_VALUES[code]! : -1;
+    const v = B64URL.valueAt(text, i);
     if (v < 0) return null;
-    value = ((value << 6) | v) & 0xffffff; // at most 8 + 6 bits are ever pending
+    value = (value << 6) | v;
     bits += 6;
     if (bits >= 8) {
       bits -= 8;
