@@ -30,10 +30,12 @@
  * goal's load, three times as long as the others). Ratios are taken within
  * a round and reported per round and as their median: this shared machine's
  * speed drifts more over the minutes between series than the gaps measured.
+ * Spread also gets a cold step, not one of the goals: after a rest past
+ * workerd's eviction of idle objects, each facility is scanned once.
  *
  * Not a test: nothing fails. Record the figures in docs/performance.md.
  * Env: KIPASS_PORT_OFFSET (ports), BENCH_FACILITIES (1000), BENCH_LOADS
- * ("50,100,200"), BENCH_SECONDS (5), BENCH_ROUNDS (3),
+ * ("50,100,200"), BENCH_SECONDS (5), BENCH_ROUNDS (3), BENCH_COLD_RATE (100),
  * BENCH_ONLY=registry|baseline.
  */
 import { execFile } from "node:child_process";
@@ -61,6 +63,9 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const ONLY = process.env.BENCH_ONLY;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SATURATION_CONCURRENCY = 16;
+/** The cold step: one scan per facility at this rate, after a rest past workerd's 10 s eviction of idle objects. */
+const COLD_RATE = Number(process.env.BENCH_COLD_RATE ?? 100);
+const COLD_REST_MS = 15_000;
 /**
  * The ½ (b) step runs three steps' time: the p99 goal is judged there, and in
  * 5 s a p99 is the 12th-slowest of some 1,200 scans — one runtime pause decides it.
@@ -233,6 +238,18 @@ async function warm(party: Party, layout: Layout): Promise<void> {
   for (let i = 0; i < FACILITIES; i += 16) await Promise.all(Array.from({ length: Math.min(16, FACILITIES - i) }, (_, k) => scan(i + k).catch(() => undefined)));
 }
 
+/**
+ * Production's usual case, not one of the goals: a facility's object wakes
+ * cold (workerd evicts an object idle for 10 s). After a rest longer than
+ * that, every facility is scanned once at COLD_RATE, so each scan meets an
+ * object that is not in memory (the ledger's shards wake on the first few).
+ */
+async function cold(party: Party): Promise<Result | undefined> {
+  await new Promise((r) => setTimeout(r, COLD_REST_MS));
+  const seconds = FACILITIES / COLD_RATE;
+  return step(party, "spread", `cold, ${String(COLD_RATE).padStart(4)}/s`, async () => offeredLoad(await party.scans("spread")(FACILITIES), COLD_RATE, seconds, 200, failures));
+}
+
 /** The offered loads after a warm-up: how latency grows with load. */
 async function sweep(party: Party, layout: Layout): Promise<void> {
   await warm(party, layout);
@@ -386,6 +403,8 @@ const bench: Bench = {
       for (const layout of ["spread", "hot"] as const) {
         console.log(`\n--- ${layout}`);
         for (const p of parties) await sweep(p, layout);
+        const colds: Partial<Record<Party["key"], Result>> = {};
+        if (layout === "spread") for (const p of parties) colds[p.key] = await cold(p);
         const rounds: Round[] = [];
         for (let r = 0; r < ROUNDS; r++) rounds.push(await round(parties, layout, r));
         console.log(`\nratios, ${layout} (per round, and their median):`);
@@ -393,6 +412,10 @@ const bench: Bench = {
         compare(rounds, "registry", "a", "registry / (a)");
         compare(rounds, "registry", "c", "registry / (c)");
         compare(rounds, "c", "b", "(c) / (b): what the required work costs");
+        for (const [ours, base] of [["registry", "b"], ["registry", "c"], ["c", "b"]] as const) {
+          const [o, b] = [colds[ours], colds[base]];
+          if (o && b) console.log(`  cold wakes, ${ours} / (${base}): p50 ${(o.p50 / b.p50).toFixed(2)}×, p99 ${(o.p99 / b.p99).toFixed(2)}×`);
+        }
         console.log(`load average: ${loadavg().map((l) => l.toFixed(1)).join(" ")}`);
       }
     } finally {
