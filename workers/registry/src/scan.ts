@@ -2,14 +2,20 @@
  * The scan hot path (architecture.md): device session → token verification
  * against the issuer trust list → TokenLedger claim → Facility records the
  * visit → "인증되었습니다". D1 is not touched (the alert level is cached in
- * the isolate, shared/src/operations.ts); the worker makes one call to
- * the Facility object, which makes the one ledger call.
+ * the isolate, shared/src/operations.ts). The worker makes the two calls in
+ * that order, as architecture.md draws them, so the ledger call is not held
+ * behind a busy Facility object's pending writes (its output gate). The
+ * device and the facility's status live in the Facility object, so they are
+ * checked after the claim: a scan refused there releases the claim it made
+ * and stores nothing (architecture.md: every step).
  */
 import { AppError, assertCollecting, credentialHash, parseToken, verifyToken, type ErrorStatus, type TokenErrorCode, type VerifiedToken } from "@kipass/shared";
 import { sessionFacility } from "./auth.js";
 import { lookupHash, type RegistryBindings } from "./config.js";
-import { facilityObject } from "./directory/objects.js";
+import { facilityObject, ledgerObject } from "./directory/objects.js";
 import type { ScanRefusal } from "./durable/facility.js";
+import { ledgerShard } from "./durable/shards.js";
+import type { ClaimRefusal } from "./durable/token-ledger.js";
 import { issuerKeys } from "./trust.js";
 
 export const SCAN_OK_MESSAGE = "인증되었습니다 / Verified";
@@ -25,7 +31,7 @@ const TOKEN_REFUSALS: Record<TokenErrorCode, [ErrorStatus, string]> = {
 
 const ISSUER_KEYS_UNAVAILABLE = "발급기관의 키를 가져오지 못했습니다. 잠시 후 다시 스캔하세요 / The issuer's keys cannot be fetched right now: scan again shortly";
 
-const SCAN_REFUSALS: Record<ScanRefusal, [ErrorStatus, string]> = {
+const SCAN_REFUSALS: Record<ScanRefusal | ClaimRefusal, [ErrorStatus, string]> = {
   facility_unknown: [404, "등록되지 않은 시설입니다 / Unknown facility"],
   facility_pending: [403, "지자체 승인 대기 중인 시설입니다 / Facility awaits local-government approval"],
   facility_suspended: [403, "이용이 정지된 시설입니다 / Facility is suspended pending review"],
@@ -76,7 +82,18 @@ export async function scan(env: RegistryBindings, session: string, qr: string, n
   if (!facilityId) throw refuse(SCAN_REFUSALS, "session_invalid");
   const token = await verifyScannedToken(env, qr, now);
   const [sessionHash, tokenHash] = await Promise.all([credentialHash(session), lookupHash(env, "token", token.jti)]);
+  const ledger = ledgerObject(env, tokenHash);
+  const claim = await ledger.claimToken({ shard: ledgerShard(tokenHash), tokenHash, facilityId, now });
+  if (!claim.ok) throw refuse(SCAN_REFUSALS, claim.code);
   const outcome = await facilityObject(env, facilityId).scan({ sessionHash, tokenHash, qr, now });
-  if (!outcome.ok) throw refuse(SCAN_REFUSALS, outcome.code);
+  if (!outcome.ok) {
+    // A re-scan's claim (first: false) belongs to the visit already recorded here: kept.
+    // The refusal is the answer even if the ledger cannot be reached now: the claim left
+    // behind refuses this QR elsewhere only until it expires (15 s), and records no visit.
+    if (claim.first) {
+      await ledger.releaseClaim({ tokenHash, facilityId, now }).catch((err: unknown) => console.error("refused scan's claim not released", err instanceof Error ? err.message : String(err)));
+    }
+    throw refuse(SCAN_REFUSALS, outcome.code);
+  }
   return { ok: true, message: SCAN_OK_MESSAGE, repeat: outcome.repeat, scannedAt: outcome.at };
 }

@@ -29,8 +29,12 @@ describe("retention", () => {
   it("a day older than 28 days is gone with its key; day 27 is kept", async () => {
     const id = "fac_retention0001";
     const stub = await facilityWithDevice(id);
-    expect(await stub.scan({ sessionHash: `session-${id}`, tokenHash: "token-old", qr: "KP1:OLD", now: at(D0, 10) })).toMatchObject({ ok: true });
-    expect(await stub.scan({ sessionHash: `session-${id}`, tokenHash: "token-new", qr: "KP1:NEW", now: at(D1, 10) })).toMatchObject({ ok: true });
+    // Each scan as the worker makes it: the claim in the ledger, then the visit.
+    for (const [tokenHash, qr, now] of [["token-old", "KP1:OLD", at(D0, 10)], ["token-new", "KP1:NEW", at(D1, 10)]] as const) {
+      const shard = ledgerShard(tokenHash);
+      expect(await env.TOKEN_LEDGER.getByName(shard).claimToken({ shard, tokenHash, facilityId: id, now })).toEqual({ ok: true, first: true });
+      expect(await stub.scan({ sessionHash: `session-${id}`, tokenHash, qr, now })).toMatchObject({ ok: true });
+    }
     expect(await rows(id, "visits")).toEqual([
       { day: D0, n: 1 },
       { day: D1, n: 1 },

@@ -4,7 +4,9 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { generatePartyKey, kstDay } from "../../../shared/src/index.js";
-import { activeFacility, call, errorCode, hourly, issuerRings, json, mintQr, registerFacility, login, scan, send, BASE } from "./helpers.js";
+import { lookupHash } from "../src/config.js";
+import { ledgerShard } from "../src/durable/shards.js";
+import { activeFacility, addStaff, call, errorCode, hourly, issuerRings, json, mintQr, registerFacility, login, scan, send, BASE } from "./helpers.js";
 
 describe("scan", () => {
   it("accepts a fresh token and says 인증되었습니다", async () => {
@@ -113,6 +115,61 @@ describe("scan", () => {
     const f = await registerFacility({ industry: "event", event: { from: tomorrow, to: tomorrow } });
     const session = await login(f.loginId, f.password);
     expect(await errorCode(await scan(session, (await mintQr()).qr))).toEqual({ status: 403, code: "event_not_active" });
+  });
+
+  it("a scan the facility refuses (status, event period, removed device) leaves the QR usable elsewhere", async () => {
+    const open = await activeFacility();
+    const unapproved = await registerFacility({ businessNumber: "none" });
+    const pending = await login(unapproved.loginId, unapproved.password);
+    const tomorrow = kstDay(Date.now() + 86_400_000);
+    const event = await registerFacility({ industry: "event", event: { from: tomorrow, to: tomorrow } });
+    const staff = await addStaff(open.session);
+    expect((await call("DELETE", `/v1/facility/staff/${staff.id}`, undefined, open.session)).status).toBe(204);
+    for (const [session, code] of [
+      [pending, "facility_pending"],
+      [await login(event.loginId, event.password), "event_not_active"],
+      [staff.session, "device_revoked"],
+    ] as const) {
+      const { qr, jti } = await mintQr();
+      expect((await errorCode(await scan(session, qr))).code).toBe(code);
+      const tokenHash = await lookupHash(env, "token", jti);
+      expect(await env.TOKEN_LEDGER.getByName(ledgerShard(tokenHash)).whereClaimed([tokenHash], Date.now())).toEqual([]);
+      expect(await json(await scan(open.session, qr), 200)).toMatchObject({ ok: true, repeat: false });
+    }
+    expect((await hourly(open.session)).total).toBe(3);
+  });
+
+  it("a refusal at a facility never releases a claim that another device's scan there relies on", async () => {
+    const here = await activeFacility();
+    const elsewhere = await activeFacility();
+    const removed = await addStaff(here.session);
+    expect((await call("DELETE", `/v1/facility/staff/${removed.id}`, undefined, here.session)).status).toBe(204);
+    // In the ledger: a re-scan by the holder marks the claim, and the first scan's refusal no longer releases it.
+    const tokenHash = "token-rescanned";
+    const ledger = env.TOKEN_LEDGER.getByName(ledgerShard(tokenHash));
+    const claim = (facilityId: string) => ledger.claimToken({ shard: ledgerShard(tokenHash), tokenHash, facilityId, now: Date.now() });
+    expect(await claim(here.facilityId)).toEqual({ ok: true, first: true });
+    expect(await claim(here.facilityId)).toEqual({ ok: true, first: false });
+    expect(await ledger.releaseClaim({ tokenHash, facilityId: here.facilityId, now: Date.now() })).toBe(false);
+    expect(await claim(elsewhere.facilityId)).toEqual({ ok: false, code: "token_used" });
+    // Only the holder's refusal releases: another facility's release leaves the claim.
+    const once = "token-refused-once";
+    const onceLedger = env.TOKEN_LEDGER.getByName(ledgerShard(once));
+    expect(await onceLedger.claimToken({ shard: ledgerShard(once), tokenHash: once, facilityId: here.facilityId, now: Date.now() })).toEqual({ ok: true, first: true });
+    expect(await onceLedger.releaseClaim({ tokenHash: once, facilityId: elsewhere.facilityId, now: Date.now() })).toBe(false);
+    expect(await onceLedger.releaseClaim({ tokenHash: once, facilityId: here.facilityId, now: Date.now() })).toBe(true);
+    expect(await onceLedger.claimToken({ shard: ledgerShard(once), tokenHash: once, facilityId: elsewhere.facilityId, now: Date.now() })).toEqual({ ok: true, first: true });
+
+    // Over HTTP: the removed device and the owner's scan the same QR at once; whichever claims first, the owner's visit keeps the claim.
+    for (let i = 0; i < 20; i++) {
+      const { qr } = await mintQr();
+      const [refused, accepted] = await Promise.all([scan(removed.session, qr), scan(here.session, qr)]);
+      expect((await errorCode(refused)).code).toBe("device_revoked");
+      expect(await json(accepted, 200)).toMatchObject({ ok: true, repeat: false });
+      expect(await errorCode(await scan(elsewhere.session, qr))).toEqual({ status: 409, code: "token_used" });
+    }
+    expect((await hourly(here.session)).total).toBe(20);
+    expect((await hourly(elsewhere.session)).total).toBe(0);
   });
 
   it("the status and device a facility checks from memory go with its records", async () => {

@@ -2,8 +2,8 @@
  * Facility: one object per facility (architecture.md). It holds the
  * facility's status, its live device sessions (R-F5: removing a staff
  * account revokes them here at once), its visits and hourly counts, and
- * the 28-day sweep. Hot path step 4 runs here: after the device and the
- * facility pass, the token is claimed in its TokenLedger shard, then the
+ * the 28-day sweep. Hot path step 4 runs here, after the worker's claim in
+ * the TokenLedger (scan.ts): once the device and the facility pass, the
  * visit is recorded — time, device, the token encrypted again under the day
  * key (R-R1 double encryption), a keyed hash of its id — and the hourly
  * counter bumped (R-R4). Idempotent by token hash.
@@ -13,7 +13,7 @@ import { DueWork, RetentionSchedule, addDays, decryptField, encryptField, kstDay
 import type { RegistryBindings } from "../config.js";
 import { DayKeyCache, firstOfEachDay } from "./day-key-cache.js";
 import { deleteDayChunk, sweepDue, type SweepResult } from "./retention.js";
-import { ledgerShard, vaultShard } from "./shards.js";
+import { vaultShard } from "./shards.js";
 
 const MIGRATIONS = [
   `CREATE TABLE facility (
@@ -63,7 +63,6 @@ export type ScanRefusal =
   | "event_not_active"
   | "session_invalid"
   | "device_revoked"
-  | "token_used"
   | "day_closed";
 
 export type ScanOutcome = { ok: true; repeat: boolean; at: number } | { ok: false; code: ScanRefusal };
@@ -176,7 +175,7 @@ export class Facility extends DurableObject<RegistryBindings> {
     if (device) device.revokedAt ??= now;
   }
 
-  /** Hot path step 4 (and 3, via the ledger). Refusals store nothing. */
+  /** Hot path step 4, for a token the worker has claimed for this facility. Refusals store nothing. */
   async scan(input: ScanInput): Promise<ScanOutcome> {
     // Status and device from memory: the hot path's only statements are its writes.
     const facility = this.config();
@@ -190,13 +189,8 @@ export class Facility extends DurableObject<RegistryBindings> {
     if (device.revokedAt !== null) return { ok: false, code: "device_revoked" };
     if (device.expiresAt <= input.now) return { ok: false, code: "session_invalid" };
 
-    // A re-scan here passes the ledger (same facility) and `write` records it as a repeat.
-    const shard = ledgerShard(input.tokenHash);
-    const [claim, key] = await Promise.all([
-      this.env.TOKEN_LEDGER.getByName(shard).claimToken({ shard, tokenHash: input.tokenHash, facilityId: facility.facilityId, now: input.now }),
-      this.keys.get(kstDay(input.now), input.now),
-    ]);
-    if (!claim.ok) return claim;
+    // A re-scan here passed the ledger (same facility): `write` records it as a repeat.
+    const key = await this.keys.get(kstDay(input.now), input.now);
     if (!key) return { ok: false, code: "day_closed" };
     const visit = await this.seal(facility.facilityId, key, { tokenHash: input.tokenHash, qr: input.qr, at: input.now, device: device.accountId });
     const outcome = this.write(visit);

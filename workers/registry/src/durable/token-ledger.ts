@@ -2,7 +2,10 @@
  * TokenLedger: the one-time claim of every token id across all facilities
  * (architecture.md, hot path step 3), sharded by keyed token hash
  * (shards.ts). A claim from the facility that already holds it is harmless
- * (R-U8 re-scan); from any other facility it is a replay. Each claim also
+ * (R-U8 re-scan); from any other facility it is a replay. The worker claims
+ * before the facility checks its device and status (scan.ts), so a claim
+ * whose scan the facility refuses is released again — unless a re-scan
+ * there has relied on it meanwhile (`rescans`). Each claim also
  * indexes token → facility for the authority (tracing step 2). The facility
  * is stored encrypted under the day key, so a shredded day cannot be read
  * back from a point-in-time copy (R-R2).
@@ -23,9 +26,11 @@ const MIGRATIONS = [
      facility TEXT NOT NULL -- encrypted under the day key
    );
    CREATE INDEX claims_day ON claims (day);`,
+  `ALTER TABLE claims ADD COLUMN rescans INTEGER NOT NULL DEFAULT 0;`,
 ];
 
-export type ClaimOutcome = { ok: true; first: boolean } | { ok: false; code: "token_used" | "day_closed" };
+export type ClaimRefusal = "token_used" | "day_closed";
+export type ClaimOutcome = { ok: true; first: boolean } | { ok: false; code: ClaimRefusal };
 
 export interface ClaimedToken {
   tokenHash: string;
@@ -68,14 +73,36 @@ export class TokenLedger extends DurableObject<RegistryBindings> {
     const key = await this.keys.get(day, input.now);
     if (!key) return { ok: false, code: "day_closed" };
     const claim = { tokenHash: input.tokenHash, day, at: input.now, facility: await encryptField(key, input.facilityId, claimContext(input.tokenHash)) };
-    const existing = this.write(claim);
-    if (!existing) {
-      await this.retention.ensure(day);
-      return { ok: true, first: true };
+    for (;;) {
+      const existing = this.write(claim);
+      if (!existing) {
+        await this.retention.ensure(day);
+        return { ok: true, first: true };
+      }
+      const existingKey = await this.keys.get(existing.day, input.now);
+      const holder = existingKey ? await decryptField(existingKey, existing.facility, claimContext(input.tokenHash)) : null;
+      if (holder !== input.facilityId) return { ok: false, code: "token_used" };
+      // A re-scan by the holder: from now on a refusal of the first scan does not release the claim this one relies on.
+      const kept = this.ctx.storage.sql.exec("UPDATE claims SET rescans = rescans + 1 WHERE token_hash = ? AND facility = ?", input.tokenHash, existing.facility).rowsWritten;
+      if (kept > 0) return { ok: true, first: false };
+      // Released while the holder was read: claim it afresh.
     }
-    const existingKey = await this.keys.get(existing.day, input.now);
-    const holder = existingKey ? await decryptField(existingKey, existing.facility, claimContext(input.tokenHash)) : null;
-    return holder === input.facilityId ? { ok: true, first: false } : { ok: false, code: "token_used" };
+  }
+
+  /**
+   * The facility refused the scan that first claimed this token (device,
+   * status or event window): the claim goes, so the visitor's QR still
+   * works elsewhere — unless a re-scan at that facility relied on it since.
+   * Returns whether it went.
+   */
+  async releaseClaim(input: { tokenHash: string; facilityId: string; now: number }): Promise<boolean> {
+    const row = this.sql<{ day: string; facility: string }>`SELECT day, facility FROM claims WHERE token_hash = ${input.tokenHash} AND rescans = 0`[0];
+    if (!row) return false;
+    const key = await this.keys.get(row.day, input.now);
+    const holder = key ? await decryptField(key, row.facility, claimContext(input.tokenHash)) : null;
+    if (holder !== input.facilityId) return false;
+    // Checked again in the delete: a re-scan may have come while the holder was read.
+    return this.ctx.storage.sql.exec("DELETE FROM claims WHERE token_hash = ? AND facility = ? AND rescans = 0", input.tokenHash, row.facility).rowsWritten > 0;
   }
 
   /** Inserts a sealed claim unless the token is claimed already (then returns that claim). Synchronous: check and claim are atomic. */
