@@ -112,6 +112,16 @@ export async function offeredLoad(request: Send, rate: number, seconds: number, 
   return { offered: rate, ok, errors, seconds: (performance.now() - start) / 1000, p50: pct(lat, 50), p99: pct(lat, 99) };
 }
 
+/** Runs `task` for 0 … count − 1, at most `concurrency` at once: each worker takes the next index when it is done (no batch waits for its slowest). */
+export async function inPool(count: number, concurrency: number, task: (i: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, count) }, async () => {
+      for (let i = next++; i < count; i = next++) await task(i);
+    }),
+  );
+}
+
 /** Closed loop: `concurrency` clients back to back for `seconds`. */
 export async function saturation(request: Send, concurrency: number, seconds: number, okStatus: number, failures: Failures): Promise<Result> {
   const lat: number[] = [];

@@ -49,7 +49,7 @@ import { childEnv } from "../scripts/deployment-process.js";
 import { deployment, localUrl } from "../scripts/deployments.js";
 import { SEALED_BYTES, generateKeyRing, importPartyKey, isValidBusinessNumber, mintToken, publishedJwks } from "../shared/src/index.js";
 import { TOKEN_LEDGER_SHARDS } from "../workers/registry/src/durable/shards.js";
-import { Failures, agent, formatRow, machine, median, offeredLoad, post, saturation, send, served, startBaselineWorker, startWranglerDev, type Result, type Send, type WranglerDev } from "./load.js";
+import { Failures, agent, formatRow, inPool, machine, median, offeredLoad, post, saturation, send, served, startBaselineWorker, startWranglerDev, type Result, type Send, type WranglerDev } from "./load.js";
 import type { Bench } from "./run.js";
 
 const ROOT = new URL("..", import.meta.url).pathname;
@@ -238,12 +238,7 @@ const WARM_CONCURRENCY = 32;
  */
 async function warmPass(party: Party, layout: Layout): Promise<void> {
   const scan = await party.scans(layout)(FACILITIES);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: WARM_CONCURRENCY }, async () => {
-      for (let i = next++; i < FACILITIES; i = next++) await scan(i).catch(() => undefined);
-    }),
-  );
+  await inPool(FACILITIES, WARM_CONCURRENCY, async (i) => void (await scan(i).catch(() => undefined)));
 }
 
 /**

@@ -23,7 +23,7 @@ import { readDevVars } from "../scripts/dev-vars.js";
 import { isWranglerProxyRestart } from "../scripts/local-fetch.js";
 import { enrolVisitor, login, mintQrAt, registerFacility, scanQrAt, validBusinessNumber } from "../scripts/people.js";
 import { startStack } from "../tests/stack/run-stack.js";
-import { Failures, machine, median, post, send } from "./load.js";
+import { Failures, inPool, machine, median, post, send } from "./load.js";
 import type { Bench } from "./run.js";
 
 const RUNS = Number(process.env.BENCH_TRACE_RUNS ?? 9);
@@ -97,24 +97,20 @@ async function seed(registry: string, scene: Scene, perFacility: number): Promis
   ];
   const size = Math.min(50, Math.max(1, Math.floor(SEED_VISITS_PER_REQUEST / perFacility)));
   const batches = Array.from({ length: Math.ceil(facilities.length / size) }, (_, i) => facilities.slice(i * size, (i + 1) * size));
-  let next = 0;
   let recorded = 0;
-  const worker = async () => {
-    while (next < batches.length) {
-      const batch = batches[next++]!;
-      let r = await send("POST", `${registry}/dev/seed-visits`, {}, JSON.stringify({ facilities: batch, perFacility, from: scene.from, to: scene.to }), SLOW_MS);
-      // wrangler dev restarts a busy local worker now and then (503, "restarted mid-request"): send that batch again.
-      for (let retry = 0; isWranglerProxyRestart(r.status, r.body) && retry < 5; retry++) {
-        restarts++;
-        r = await send("POST", `${registry}/dev/seed-visits`, {}, JSON.stringify({ facilities: batch, perFacility, from: scene.from, to: scene.to }), SLOW_MS);
-      }
-      if (r.status !== 200) throw new Error(`seeding refused: ${r.status} ${r.body}`);
-      const { claimed, recorded: n } = JSON.parse(r.body) as { claimed: number; recorded: number };
-      if (claimed !== n || n !== batch.length * perFacility) failures.note(`batch seeded ${n} visits, ${claimed} claims, of ${batch.length * perFacility}`);
-      recorded += n;
+  await inPool(batches.length, SEED_CONCURRENCY, async (b) => {
+    const batch = batches[b]!;
+    let r = await send("POST", `${registry}/dev/seed-visits`, {}, JSON.stringify({ facilities: batch, perFacility, from: scene.from, to: scene.to }), SLOW_MS);
+    // wrangler dev restarts a busy local worker now and then (503, "restarted mid-request"): send that batch again.
+    for (let retry = 0; isWranglerProxyRestart(r.status, r.body) && retry < 5; retry++) {
+      restarts++;
+      r = await send("POST", `${registry}/dev/seed-visits`, {}, JSON.stringify({ facilities: batch, perFacility, from: scene.from, to: scene.to }), SLOW_MS);
     }
-  };
-  await Promise.all(Array.from({ length: SEED_CONCURRENCY }, worker));
+    if (r.status !== 200) throw new Error(`seeding refused: ${r.status} ${r.body}`);
+    const { claimed, recorded: n } = JSON.parse(r.body) as { claimed: number; recorded: number };
+    if (claimed !== n || n !== batch.length * perFacility) failures.note(`batch seeded ${n} visits, ${claimed} claims, of ${batch.length * perFacility}`);
+    recorded += n;
+  });
   return recorded;
 }
 
