@@ -17,7 +17,7 @@
  * Env: KIPASS_PORT_OFFSET (ports), BENCH_TRACE_RUNS (9), BENCH_FACILITIES (10000).
  */
 import { loadavg } from "node:os";
-import { DAY, HOUR, MINUTE } from "../shared/src/index.js";
+import { HOUR, MINUTE, addDays, kstDay, kstDayStart } from "../shared/src/index.js";
 import { ISSUERS, deployment, localUrl } from "../scripts/deployments.js";
 import { readDevVars } from "../scripts/dev-vars.js";
 import { isWranglerProxyRestart } from "../scripts/local-fetch.js";
@@ -50,7 +50,8 @@ interface Scene {
 /** The case, their 50 visits at 50 facilities, and one contact 20 minutes after each. */
 async function stage(registry: string): Promise<Scene> {
   const now = Date.now();
-  const from = now - 27 * DAY - 12 * HOUR;
+  // The oldest KST day retention keeps (R-R2: today − 27). "now − 27.5 days" fell on day − 28, already shredded, whenever KST was before noon.
+  const from = kstDayStart(addDays(kstDay(now), -27));
   const to = now - MINUTE;
   const run = String(now % 1000).padStart(3, "0");
   const devices: string[] = [];
