@@ -6,7 +6,7 @@
  * Loopback only; every loop is bounded in count and time.
  */
 import { spawn } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { Agent, request as httpRequest } from "node:http";
 import { cpus, loadavg, totalmem } from "node:os";
 import { join } from "node:path";
@@ -67,6 +67,8 @@ export interface Result {
   seconds: number;
   p50: number;
   p99: number;
+  /** The serving runtime's CPU per request served, ms, where measured (WranglerDev.runtimeCpu). */
+  cpuPerScan?: number;
 }
 
 const pct = (sorted: number[], p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]! : NaN);
@@ -158,7 +160,8 @@ export function median(xs: number[]): number {
 }
 
 export function formatRow(label: string, step: string, r: Result): string {
-  return `${label} ${step}`.padEnd(44) + `served ${served(r).toFixed(0).padStart(5)}/s  p50 ${r.p50.toFixed(1).padStart(6)} ms  p99 ${r.p99.toFixed(1).padStart(6)} ms  errors ${r.errors}`;
+  const cpu = r.cpuPerScan === undefined ? "" : `  runtime CPU ${r.cpuPerScan.toFixed(1)} ms/scan`;
+  return `${label} ${step}`.padEnd(46) + `served ${served(r).toFixed(0).padStart(5)}/s  p50 ${r.p50.toFixed(1).padStart(6)} ms  p99 ${r.p99.toFixed(1).padStart(6)} ms  errors ${r.errors}${cpu}`;
 }
 
 export function ratioLine(step: string, ours: Result, base: Result): string {
@@ -176,6 +179,40 @@ export interface WranglerDev {
   log: () => string;
   /** True once the process has exited (wrangler dev can exit on a dropped connection: workers-sdk#15317). */
   exited: () => boolean;
+  /** CPU seconds its runtime has used so far (see runtimeCpuSeconds); undefined where /proc cannot tell. */
+  runtimeCpu: () => number | undefined;
+}
+
+/** Linux's USER_HZ: the unit of utime and stime in /proc/<pid>/stat. */
+const CLOCK_TICKS = 100;
+
+/**
+ * CPU seconds used so far by the runtime of the `wrangler dev` whose process
+ * group is `group`: of its two workerd processes, the one serving the worker
+ * (its entry socket on port 0), not wrangler's proxy (on the party's port).
+ * A warm scan and a cold one differ three-fold in it (docs/performance.md),
+ * so a step's CPU per scan tells which it ran. Linux /proc only.
+ */
+function runtimeCpuSeconds(group: number): number | undefined {
+  let names: string[];
+  try {
+    names = readdirSync("/proc");
+  } catch {
+    return undefined;
+  }
+  for (const name of names) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      if (!stat.includes("(workerd)") || Number(fields[2]) !== group) continue;
+      if (!/--socket-addr=entry=[^\0]*:0\0/.test(readFileSync(`/proc/${name}/cmdline`, "utf8"))) continue;
+      return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+    } catch {
+      // The process ended while being read.
+    }
+  }
+  return undefined;
 }
 
 export async function startWranglerDev(args: string[], cwd: string, health: string): Promise<WranglerDev> {
@@ -197,7 +234,9 @@ export async function startWranglerDev(args: string[], cwd: string, health: stri
   for (let t = 0; t < 400; t++) {
     if (child.exitCode !== null) throw new Error(`wrangler dev exited:\n${out}`);
     try {
-      if ((await fetch(health, { signal: AbortSignal.timeout(3000) })).status < 500) return { stop, log: () => out, exited: () => child.exitCode !== null || child.signalCode !== null };
+      if ((await fetch(health, { signal: AbortSignal.timeout(3000) })).status < 500) {
+        return { stop, log: () => out, exited: () => child.exitCode !== null || child.signalCode !== null, runtimeCpu: () => (child.pid ? runtimeCpuSeconds(child.pid) : undefined) };
+      }
     } catch {
       /* starting */
     }
