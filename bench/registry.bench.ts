@@ -243,43 +243,51 @@ async function step(party: Party, layout: Layout, name: string, run: () => Promi
 /** Concurrent warm-up requests: a cold wake waits on the disk, not the CPU. */
 const WARM_CONCURRENCY = 32;
 
+/** Most warm-up passes before a step starts anyway (its CPU column then shows it ran cold). */
+const MAX_WARM_PASSES = 6;
+
 /**
  * A scan at every facility, unmeasured: creating objects is not what we
  * measure, and an object idle while the other parties ran has been evicted.
- * A failed warm-up request is retried by the measured step anyway.
+ * A failed warm-up request is retried by the measured step anyway. Returns
+ * the pass's duration (ms).
  */
-async function warmPass(party: Party, layout: Layout): Promise<void> {
+async function warmPass(party: Party, layout: Layout): Promise<number> {
   const scan = await party.scans(layout)(FACILITIES);
+  const start = performance.now();
   await inPool(FACILITIES, WARM_CONCURRENCY, async (i) => void (await scan(i).catch(() => undefined)));
+  return performance.now() - start;
 }
 
 /**
- * workerd evicts an object idle for 10 s, so a step must start before the
- * first objects a warm-up woke go idle that long. Spread gets a second pass:
- * the first wakes 1,000 objects at the cold rate (5–10 s); the second, mostly
- * warm, leaves every object touched within the last few seconds. (Until
- * 2026-12-03 16:00 one pass ran in lockstep batches of 16, each waiting for
- * its slowest wake. It took up to 13 s, and a step could start with its
- * first objects evicted and stay cold: see docs/performance.md.)
+ * workerd evicts an object idle for 10 s, and waking the 1,000 spread objects
+ * takes 7–11 s on this machine: a pass can outlast the window, and the next
+ * pass then meets evicted objects again. So spread repeats passes until one
+ * is no faster than the one before (every object was live; a warm pass takes
+ * 3–4 s), at most MAX_WARM_PASSES. Hot has one object: one pass. (Until
+ * 2026-12-03 18:00 spread made two passes, and a step could start cold when
+ * the machine was slow; before 16:00, one pass in lockstep batches of 16:
+ * see docs/performance.md.)
  */
-const warmPasses = (layout: Layout) => (layout === "spread" ? 2 : 1);
-
 async function warm(party: Party, layout: Layout): Promise<void> {
-  for (let k = 0; k < warmPasses(layout); k++) await warmPass(party, layout);
+  const passes = [await warmPass(party, layout)];
+  while (layout === "spread" && passes.length < MAX_WARM_PASSES) {
+    passes.push(await warmPass(party, layout));
+    if (passes.at(-1)! > passes.at(-2)! * 0.8) break;
+  }
+  if (passes.length > 2) console.log(`  ${party.label}: warm-up of ${passes.length} passes (${passes.map((ms) => (ms / 1000).toFixed(1)).join(", ")} s)`);
 }
 
 /**
  * Warms, then returns the step's requests. A token lives 20 s (15 s and the
  * clock-skew allowance). Saturation's 12,000 tokens take seconds to mint, so
- * they are minted during the last pass rather than leave its objects idle;
- * the ½ (b) step lasts 15 s, so its fewer tokens are minted after the pass.
+ * they are minted during one more (warm) pass rather than leave the objects
+ * idle; the ½ (b) step lasts 15 s, so its fewer tokens are minted after the
+ * warm-up (0.3 s).
  */
-async function warmed(party: Party, layout: Layout, count: number, mint: "during last pass" | "after"): Promise<Send> {
-  for (let k = 1; k < warmPasses(layout); k++) await warmPass(party, layout);
-  if (mint === "after") {
-    await warmPass(party, layout);
-    return party.scans(layout)(count);
-  }
+async function warmed(party: Party, layout: Layout, count: number, mint: "during a pass" | "after"): Promise<Send> {
+  await warm(party, layout);
+  if (mint === "after") return party.scans(layout)(count);
   const [scans] = await Promise.all([party.scans(layout)(count), warmPass(party, layout)]);
   return scans;
 }
@@ -328,7 +336,7 @@ async function round(parties: Party[], layout: Layout, r: number, colds: Partial
   const order = parties.map((_, k) => parties[(k + r) % parties.length]!);
   const out: Round = { saturation: {}, half: {}, halfRanCold: new Set() };
   for (const p of order) {
-    const scans = await warmed(p, layout, SATURATION_TOKENS, "during last pass");
+    const scans = await warmed(p, layout, SATURATION_TOKENS, "during a pass");
     out.saturation[p.key] = await step(p, layout, `saturation c=${SATURATION_CONCURRENCY}`, async () => saturation(scans, SATURATION_CONCURRENCY, SECONDS * 2, 200, failures));
   }
   // The p99 goal's load: half of (b)'s saturation rate in this round (half the first party's if (b) is not run).
