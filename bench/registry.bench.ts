@@ -39,7 +39,7 @@
  * Not a test: nothing fails. Record the figures in docs/performance.md.
  * Env: KIPASS_PORT_OFFSET (ports), BENCH_FACILITIES (1000), BENCH_LOADS
  * ("50,100,200"), BENCH_SECONDS (5), BENCH_ROUNDS (3), BENCH_COLD_RATE (100),
- * BENCH_ONLY=registry|baseline.
+ * BENCH_ONLY=registry|baseline, BENCH_LAYOUTS ("spread,hot").
  */
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -64,6 +64,7 @@ const FACILITIES = Number(process.env.BENCH_FACILITIES ?? 1000);
 const LOADS = (process.env.BENCH_LOADS ?? "50,100,200").split(",").filter(Boolean).map(Number);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const ONLY = process.env.BENCH_ONLY;
+const LAYOUTS = (process.env.BENCH_LAYOUTS ?? "spread,hot").split(",").filter((l): l is Layout => l === "spread" || l === "hot");
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SATURATION_CONCURRENCY = 16;
 /** The cold step: one scan per facility at this rate, after a rest past workerd's 10 s eviction of idle objects. */
@@ -478,7 +479,7 @@ const bench: Bench = {
         const device = (layout: Layout) => (layout === "hot" ? () => sessions[0]! : (i: number) => sessions[i % FACILITIES]!);
         parties.push({ key: "registry", label: "registry", deployment: registry, scans: (layout) => scans(url, device(layout)) });
       }
-      for (const layout of ["spread", "hot"] as const) {
+      for (const layout of LAYOUTS) {
         console.log(`\n--- ${layout}`);
         for (const p of parties) await sweep(p, layout);
         const colds: Partial<Record<Party["key"], Result>> = {};
