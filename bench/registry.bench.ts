@@ -262,10 +262,10 @@ async function warmPass(party: Party, layout: Layout): Promise<number> {
 
 /**
  * workerd evicts an object idle for 10 s, and waking the 1,000 spread objects
- * takes 7–11 s on this machine: a pass can outlast the window, and the next
+ * took 4–19 s on this machine: a pass can outlast the window, and the next
  * pass then meets evicted objects again. So spread repeats passes until one
  * is no faster than the one before (every object was live; a warm pass takes
- * 3–4 s), at most MAX_WARM_PASSES. Hot has one object: one pass. (Until
+ * 2–4 s), at most MAX_WARM_PASSES. Hot has one object: one pass. (Until
  * 2026-12-03 18:00 spread made two passes, and a step could start cold when
  * the machine was slow; before 16:00, one pass in lockstep batches of 16:
  * see docs/performance.md.)
