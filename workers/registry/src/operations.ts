@@ -8,7 +8,7 @@
  */
 import { addCounts, shardChunk, signingKeys, type Operations, type ShutdownChunk } from "@kipass/shared";
 import { identity, type RegistryBindings } from "./config.js";
-import { facilityObject } from "./directory/objects.js";
+import { facilityObject, ledgerObject } from "./directory/objects.js";
 import { DAY_KEY_VAULT_SHARDS, TOKEN_LEDGER_SHARDS, ledgerShardName, vaultShardName } from "./durable/shards.js";
 
 /** Object calls per chunk: well inside one invocation's subrequest limit. */
@@ -35,7 +35,7 @@ export const registryOperations: Operations<RegistryBindings> = {
       name: "token-ledger",
       run: (env, cursor) =>
         shardChunk(TOKEN_LEDGER_SHARDS, SHUTDOWN_CHUNK, cursor, async (i) => {
-          const counts = await env.TOKEN_LEDGER.getByName(ledgerShardName(i)).destroyRecords();
+          const counts = await ledgerObject(env, ledgerShardName(i)).destroyRecords();
           return { destroyed: { ...prefixed("token_ledger", counts), "token_ledger.objects": 1 }, keyIds: [], next: null };
         }),
     },

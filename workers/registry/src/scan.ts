@@ -12,7 +12,7 @@
 import { AppError, assertCollecting, credentialHash, parseToken, verifyToken, type ErrorStatus, type TokenErrorCode, type VerifiedToken } from "@kipass/shared";
 import { sessionFacility } from "./auth.js";
 import { lookupHash, type RegistryBindings } from "./config.js";
-import { facilityObject } from "./directory/objects.js";
+import { facilityObject, ledgerObject } from "./directory/objects.js";
 import type { ScanRefusal } from "./durable/facility.js";
 import { ledgerShard } from "./durable/shards.js";
 import type { ClaimRefusal } from "./durable/token-ledger.js";
@@ -83,7 +83,7 @@ export async function scan(env: RegistryBindings, session: string, qr: string, n
   const token = await verifyScannedToken(env, qr, now);
   const [sessionHash, tokenHash] = await Promise.all([credentialHash(session), lookupHash(env, "token", token.jti)]);
   const shard = ledgerShard(tokenHash);
-  const ledger = env.TOKEN_LEDGER.getByName(shard);
+  const ledger = ledgerObject(env, shard);
   const claim = await ledger.claimToken({ shard, tokenHash, facilityId, now });
   if (!claim.ok) throw refuse(SCAN_REFUSALS, claim.code);
   const outcome = await facilityObject(env, facilityId).scan({ sessionHash, tokenHash, qr, now });

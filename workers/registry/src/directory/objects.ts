@@ -1,11 +1,11 @@
 /** Stubs of the registry's Durable Objects, by the names the design gives them. */
 import type { RegistryBindings } from "../config.js";
 import type { FacilityConfig, FacilityStatus } from "../durable/facility.js";
-import { ledgerShard } from "../durable/shards.js";
 
 export const facilityObject = (env: RegistryBindings, facilityId: string) => env.FACILITY.getByName(facilityId);
 
-export const ledgerObject = (env: RegistryBindings, tokenHash: string) => env.TOKEN_LEDGER.getByName(ledgerShard(tokenHash));
+/** A TokenLedger shard by its name: `ledgerShard(tokenHash)` for a token, `ledgerShardName(n)` to walk them all. */
+export const ledgerObject = (env: RegistryBindings, shard: string) => env.TOKEN_LEDGER.getByName(shard);
 
 export interface FacilityRowStatus {
   id: string;

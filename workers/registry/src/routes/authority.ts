@@ -77,8 +77,11 @@ export function mountAuthority(app: OpenAPIHono<RegistryEnv>): void {
     const byHash = new Map<string, string>();
     for (const id of ids) byHash.set(await lookupHash(c.env, "token", id), id);
     const shards = new Map<string, string[]>();
-    for (const hash of byHash.keys()) shards.set(ledgerShard(hash), [...(shards.get(ledgerShard(hash)) ?? []), hash]);
-    const claims = (await Promise.all([...shards.values()].map((hashes) => ledgerObject(c.env, hashes[0]!).whereClaimed(hashes, now)))).flat();
+    for (const hash of byHash.keys()) {
+      const shard = ledgerShard(hash);
+      shards.set(shard, [...(shards.get(shard) ?? []), hash]);
+    }
+    const claims = (await Promise.all([...shards].map(([shard, hashes]) => ledgerObject(c.env, shard).whereClaimed(hashes, now)))).flat();
     const byFacility = new Map<string, string[]>();
     for (const claim of claims) byFacility.set(claim.facilityId, [...(byFacility.get(claim.facilityId) ?? []), claim.tokenHash]);
     const visits = (

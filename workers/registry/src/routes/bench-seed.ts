@@ -10,7 +10,7 @@
 import { z, type OpenAPIHono } from "@hono/zod-openapi";
 import { AppError, DAY, RETENTION_DAYS, devMode, errorBody, lookupHash, randomBytes, toBase64url } from "@kipass/shared";
 import type { RegistryEnv } from "../config.js";
-import { facilityObject } from "../directory/objects.js";
+import { facilityObject, ledgerObject } from "../directory/objects.js";
 import { ledgerShard } from "../durable/shards.js";
 
 const seedRequest = z
@@ -65,7 +65,7 @@ export function mountBenchSeed(app: OpenAPIHono<RegistryEnv>): void {
       byFacility.set(f.id, visits);
     }
     const claimed = await Promise.all(
-      [...byShard].map(([shard, claims]) => c.env.TOKEN_LEDGER.getByName(shard).seedClaims(shard, claims)),
+      [...byShard].map(([shard, claims]) => ledgerObject(c.env, shard).seedClaims(shard, claims)),
     );
     const recorded = await Promise.all([...byFacility].map(([id, visits]) => facilityObject(c.env, id).seedVisits(id, visits)));
     const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);

@@ -14,6 +14,7 @@ import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import { MINUTE, allowBrowserOrigins, errorResponses } from "@kipass/shared";
 import { lookupHash, type RegistryBindings, type RegistryEnv } from "../config.js";
 import { ledgerObject } from "../directory/objects.js";
+import { ledgerShard } from "../durable/shards.js";
 
 /** A wallet shows a token for 15 s and asks about it just after; older claims are not told. */
 export const STATUS_WINDOW_MS = 5 * MINUTE;
@@ -46,7 +47,7 @@ export function mountTokenStatus(app: OpenAPIHono<RegistryEnv>): void {
   app.openapi(statusRoute, async (c) => {
     const now = c.var.clock.now();
     const tokenHash = await lookupHash(c.env, "token", c.req.valid("json").jti);
-    const at = await ledgerObject(c.env, tokenHash).claimedSince(tokenHash, now - STATUS_WINDOW_MS);
+    const at = await ledgerObject(c.env, ledgerShard(tokenHash)).claimedSince(tokenHash, now - STATUS_WINDOW_MS);
     c.header("cache-control", "no-store");
     return c.json({ claimed: at !== null, at }, 200);
   });
