@@ -9,10 +9,11 @@ import { createWriteStream, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { localUrl, type Deployment } from "./deployments.js";
-import { ROOT, localUrls } from "./dev-vars.js";
+import { ROOT, devVarsPath, localUrls } from "./dev-vars.js";
 
 const WRANGLER = join(ROOT, "node_modules/.bin/wrangler");
-export const childEnv = { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", NO_COLOR: "1", FORCE_COLOR: "0" };
+// CLOUDFLARE_LOAD_DEV_VARS_FROM_DOT_ENV: wrangler reads --env-file (each deployment's dev vars) only when it is on.
+export const childEnv = { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", CLOUDFLARE_LOAD_DEV_VARS_FROM_DOT_ENV: "true", NO_COLOR: "1", FORCE_COLOR: "0" };
 
 export function tail(file: string, lines = 20): string {
   try {
@@ -41,7 +42,7 @@ export function spawnDeployment(d: Deployment, stateDir: string, logFile: string
   const child = spawn(
     WRANGLER,
     [
-      "dev", "--env", d.env, "--ip", "127.0.0.1", "--port", String(d.port), "--inspector-port", String(d.inspectorPort),
+      "dev", "--env", d.env, "--env-file", devVarsPath(d.env), "--ip", "127.0.0.1", "--port", String(d.port), "--inspector-port", String(d.inspectorPort),
       "--persist-to", join(stateDir, d.env), "--show-interactive-dev-session=false",
       ...Object.entries(localUrls(d)).flatMap(([k, v]) => ["--var", `${k}:${v}`]),
     ],

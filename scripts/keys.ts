@@ -1,6 +1,6 @@
 /**
  * Key generation and rotation for the local stack.
- *   npm run keys                  create missing .dev.vars.<env> (also done by npm start)
+ *   npm run keys                  create missing .dev-vars/<env>.env (also done by npm start)
  *   npm run keys -- --rotate <env>   rotate that deployment's keys (next → current)
  *   npm run keys -- --print <env>    print that deployment's published JWKS
  *   npm run -s keys -- --secret <env> <NAME>   print one secret's value, to pipe into
@@ -30,7 +30,7 @@ if (flag === "--rotate" && env) {
   process.stdout.write(value);
 } else if (flag === undefined) {
   const written = await ensureDevVars();
-  console.log(written.length ? `wrote .dev.vars for: ${written.join(", ")}` : "every deployment already has its .dev.vars");
+  console.log(written.length ? `wrote .dev-vars/ for: ${written.join(", ")}` : "every deployment already has its .dev-vars/<deployment>.env");
 } else {
   console.error("usage: npm run keys [-- --rotate <env> | --print <env> | --secret <env> <NAME>]");
   process.exit(2);

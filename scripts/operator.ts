@@ -5,7 +5,7 @@
  *   npm run operator -- <party> shutdown [--out receipt.json]
  * <party> is a URL (token from the OPERATOR_TOKEN environment variable) or a
  * local deployment name (naver, registry, authority…: URL and token from
- * .dev.vars). `shutdown` POSTs until the party reports done, then writes the
+ * .dev-vars/). `shutdown` POSTs until the party reports done, then writes the
  * signed destruction receipt; check it with `npm run verify-receipt`.
  */
 import { writeFileSync } from "node:fs";
@@ -58,7 +58,7 @@ function resolveParty(target: string): Party {
   }
   const d = deployment(target);
   const token = readDevVars(d.env).OPERATOR_TOKEN;
-  if (!token) throw new Error(`.dev.vars.${d.env} has no OPERATOR_TOKEN (run npm run keys)`);
+  if (!token) throw new Error(`.dev-vars/${d.env}.env has no OPERATOR_TOKEN (run npm run keys)`);
   return { url: localUrl(d), token };
 }
 

@@ -2,7 +2,7 @@
  * Starts ONE issuer deployment (`wrangler dev --env <issuer>`) with its own
  * temporary D1/DO state, as `npm start` would start it, for the wallet
  * browser test and the issuance benchmark. The port follows
- * KIPASS_PORT_OFFSET; DEV_MODE comes from .dev.vars (the SMS outbox).
+ * KIPASS_PORT_OFFSET; DEV_MODE comes from its dev vars (the SMS outbox).
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";

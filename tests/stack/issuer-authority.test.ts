@@ -64,7 +64,7 @@ describe("issuer over HTTP with the dev keys", () => {
     expect(whose.ok && whose.data).toMatchObject({ resolutions: [{ status: "resolved", name: "정스택", phone, issuer: "naver" }] });
   });
 
-  it("serves the dev SMS outbox locally, where .dev.vars sets DEV_MODE", async () => {
+  it("serves the dev SMS outbox locally, where its dev vars set DEV_MODE", async () => {
     const res = await fetch(`${issuer.url}/dev/outbox?phone=010-0000-0000`);
     expect(res.status).toBe(200);
   });
