@@ -212,6 +212,35 @@ describe("scanner UI in Chromium", () => {
     expect((await scanQr(registry, await login(registry, "pending-gate", "gate-password-3"), qr)).status).toBe(200);
   });
 
+  it("opens though its first requests for the registry's address hang or fail, and says so plainly when it cannot get it", { timeout: 60_000 }, async () => {
+    const page = await browser("flaky-config");
+    const config = `${ui}/config.json`;
+    // The first request hangs (never answered), the second gets the proxy's 503 page, the third goes through.
+    let asked = 0;
+    await page.route(config, (route) => {
+      asked += 1;
+      if (asked === 1) return;
+      if (asked === 2) return route.fulfill({ status: 503, contentType: "text/plain", body: "Your worker restarted mid-request. Please try sending the request again." });
+      return route.continue();
+    });
+    await page.goto(`${ui}/#/login`);
+    await page.waitForSelector("#login-id", { timeout: 20_000 });
+    expect(asked).toBe(3);
+    await page.unroute(config);
+
+    // Unreachable for good: a message that says what to do, and a button that tries again.
+    await page.route(config, (route) => route.abort("connectionrefused"));
+    await page.reload();
+    const alert = page.locator(".notice.bad");
+    await alert.waitFor({ timeout: 20_000 });
+    expect(await alert.textContent()).toContain("출입명부 서버에 연결할 수 없습니다");
+    expect(await page.locator("#login-id").count()).toBe(0);
+    await shot(page, "config-unavailable");
+    await page.unroute(config);
+    await page.click("#retry-config");
+    await page.waitForSelector("#login-id", { timeout: 20_000 });
+  });
+
   it("loaded nothing from anywhere but the scanner UI and the registry", () => {
     expect(foreign).toEqual([]);
   });

@@ -15,9 +15,26 @@ export class ApiError extends Error {
 
 let registry = "";
 
-export async function loadConfig(): Promise<void> {
-  const res = await fetch("/config.json");
-  registry = ((await res.json()) as { registryUrl: string }).registryUrl.replace(/\/$/, "");
+/** Waits before each attempt at /config.json, and how long one may take: a dropped or hung request must not leave a blank page. */
+const CONFIG_ATTEMPTS_MS = [0, 500, 1_000, 2_000];
+const CONFIG_TIMEOUT_MS = 5_000;
+
+/** Reads where the registry is; false when /config.json cannot be had after every attempt. */
+export async function loadConfig(): Promise<boolean> {
+  for (const wait of CONFIG_ATTEMPTS_MS) {
+    await new Promise((resolve) => setTimeout(resolve, wait));
+    try {
+      const res = await fetch("/config.json", { cache: "no-store", signal: AbortSignal.timeout(CONFIG_TIMEOUT_MS) });
+      const body = (await res.json()) as { registryUrl?: unknown };
+      if (res.ok && typeof body.registryUrl === "string") {
+        registry = body.registryUrl.replace(/\/$/, "");
+        return true;
+      }
+    } catch {
+      // timed out, dropped, or not our JSON (a proxy's error page): try again
+    }
+  }
+  return false;
 }
 
 export interface Session {

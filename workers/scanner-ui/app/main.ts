@@ -5,7 +5,7 @@
  * Hash routes, one module per page; talks only to the registry.
  */
 import { api, currentSession, loadConfig, saveSession, type Session } from "./api.js";
-import { h } from "./dom.js";
+import { h, notice } from "./dom.js";
 import { language, setLanguage, t } from "./i18n.js";
 import { approverPage } from "./pages/approver.js";
 import { dashboardPage } from "./pages/dashboard.js";
@@ -31,6 +31,7 @@ const pages: Record<string, { page: Page; roles?: Session["role"][] }> = {
 };
 
 let leave: (() => void) | void;
+let configured = false;
 
 function nav(route: string): void {
   const s = currentSession();
@@ -80,13 +81,24 @@ async function render(): Promise<void> {
   view.focus();
 }
 
+/** Without /config.json the page cannot reach the registry: say so, and offer to try again. */
+function unavailable(): void {
+  nav("");
+  document.getElementById("view")!.replaceChildren(
+    notice("bad", t("error.config", "출입명부 서버에 연결할 수 없습니다. 인터넷 연결을 확인한 뒤 다시 시도해 주세요.")),
+    h("button", { type: "button", id: "retry-config", onclick: () => location.reload() }, t("error.retry", "다시 시도")),
+  );
+}
+
+const show = (): Promise<void> | void => (configured ? render() : unavailable());
+
 document.getElementById("lang")!.addEventListener("click", () => {
   setLanguage(language() === "ko" ? "en" : "ko");
   document.getElementById("lang")!.textContent = language() === "ko" ? "English" : "한국어";
-  void render();
+  void show();
 });
 setLanguage(language());
 document.getElementById("lang")!.textContent = language() === "ko" ? "English" : "한국어";
-window.addEventListener("hashchange", () => void render());
-await loadConfig();
-await render();
+window.addEventListener("hashchange", () => void show());
+configured = await loadConfig();
+await show();
