@@ -38,7 +38,7 @@
  *
  * Not a test: nothing fails. Record the figures in docs/performance.md.
  * Env: KIPASS_PORT_OFFSET (ports), BENCH_FACILITIES (1000), BENCH_LOADS
- * ("50,100,200"), BENCH_SECONDS (5), BENCH_ROUNDS (3), BENCH_COLD_RATE (100),
+ * ("50,100,200"), BENCH_SECONDS (5, the most a token outlives), BENCH_ROUNDS (3), BENCH_COLD_RATE (100),
  * BENCH_ONLY=registry|baseline, BENCH_LAYOUTS ("spread,hot").
  */
 import { execFile } from "node:child_process";
@@ -50,7 +50,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { childEnv } from "../scripts/deployment-process.js";
 import { deployment, localUrl } from "../scripts/deployments.js";
-import { SEALED_BYTES, generateKeyRing, importPartyKey, isValidBusinessNumber, mintToken, publishedJwks } from "../shared/src/index.js";
+import { CLOCK_SKEW_MS, SEALED_BYTES, TOKEN_TTL_MS, generateKeyRing, importPartyKey, isValidBusinessNumber, mintToken, publishedJwks } from "../shared/src/index.js";
 import { TOKEN_LEDGER_SHARDS } from "../workers/registry/src/durable/shards.js";
 import { Failures, agent, formatRow, inPool, machine, median, offeredLoad, post, saturation, send, served, startBaselineWorker, startWranglerDev, type Result, type Send, type WranglerDev } from "./load.js";
 import type { Bench } from "./run.js";
@@ -426,6 +426,10 @@ async function facilities(url: string, n: number): Promise<string[]> {
 const bench: Bench = {
   name: "Registry: scan hot path",
   async run() {
+    // A step's tokens are minted before its clock starts: its last ones must still be valid (plus time to mint them).
+    if (HALF_SECONDS * 1000 > TOKEN_TTL_MS + CLOCK_SKEW_MS - 3_000) {
+      throw new Error(`BENCH_SECONDS=${SECONDS}: the ½ (b) step would run ${HALF_SECONDS} s, past a token's ${(TOKEN_TTL_MS + CLOCK_SKEW_MS) / 1000} s of validity; use at most 5`);
+    }
     console.log(`machine: ${machine()}`);
     console.log(
       `per party and layout: offered loads ${LOADS.join(", ")}/s for ${SECONDS} s each; then ${ROUNDS} rounds of ${SATURATION_CONCURRENCY} clients back to back for ${SECONDS * 2} s ` +
