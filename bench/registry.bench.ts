@@ -48,7 +48,7 @@ import { createServer } from "node:http";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { childEnv } from "../scripts/deployment-process.js";
+import { assertPortsFree, childEnv } from "../scripts/deployment-process.js";
 import { deployment, localUrl } from "../scripts/deployments.js";
 import { CLOCK_SKEW_MS, SEALED_BYTES, TOKEN_TTL_MS, generateKeyRing, importPartyKey, isValidBusinessNumber, mintToken, publishedJwks } from "../shared/src/index.js";
 import { TOKEN_LEDGER_SHARDS } from "../workers/registry/src/durable/shards.js";
@@ -371,6 +371,7 @@ function compare(rounds: Round[], ours: Party["key"], base: Party["key"], title:
 
 async function startRegistry(dir: string, jwksUrl: string) {
   const d = deployment("registry");
+  await assertPortsFree([d]);
   const state = join(dir, "state");
   await promisify(execFile)(WRANGLER, ["d1", "migrations", "apply", "DB", "--local", "--env", "registry", "--persist-to", state], { cwd: ROOT, env: { ...childEnv, CI: "true" } });
   const vars = {

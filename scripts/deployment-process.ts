@@ -6,6 +6,7 @@
  */
 import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { createWriteStream, readFileSync } from "node:fs";
+import { createServer } from "node:net";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { localUrl, type Deployment } from "./deployments.js";
@@ -79,6 +80,28 @@ export async function healthy(d: Deployment): Promise<boolean> {
     return (await fetch(`${localUrl(d)}/healthz`, { signal: AbortSignal.timeout(2000) })).ok;
   } catch {
     return false;
+  }
+}
+
+/**
+ * Refuses ports something already listens on. Otherwise a second stack's
+ * wrangler dev fails to bind while the first stack answers its /healthz, and
+ * the second would report healthy and serve nothing.
+ */
+export async function assertPortsFree(deployments: readonly Deployment[]): Promise<void> {
+  const taken: number[] = [];
+  for (const port of deployments.flatMap((d) => [d.port, d.inspectorPort])) {
+    const free = await new Promise<boolean>((resolve) => {
+      const probe = createServer();
+      probe.once("error", () => resolve(false));
+      probe.listen(port, "127.0.0.1", () => probe.close(() => resolve(true)));
+    });
+    if (!free) taken.push(port);
+  }
+  if (taken.length > 0) {
+    throw new Error(
+      `${taken.length > 1 ? "Ports" : "Port"} ${taken.join(", ")} already in use: is another stack running (npm start)? Stop it, or run this one beside it on other ports: KIPASS_PORT_OFFSET=100 npm start`,
+    );
   }
 }
 

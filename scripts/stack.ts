@@ -12,7 +12,7 @@
 import type { ChildProcess } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { migrate, signalGroup, spawnDeployment, tail, waitHealthy } from "./deployment-process.js";
+import { assertPortsFree, migrate, signalGroup, spawnDeployment, tail, waitHealthy } from "./deployment-process.js";
 import { DEPLOYMENTS, localUrl } from "./deployments.js";
 import { ROOT, ensureDevVars } from "./dev-vars.js";
 
@@ -48,6 +48,7 @@ function printTable(): void {
 }
 
 async function main(): Promise<void> {
+  await assertPortsFree(DEPLOYMENTS);
   mkdirSync(LOG_DIR, { recursive: true });
   mkdirSync(STATE_DIR, { recursive: true });
   const written = await ensureDevVars();

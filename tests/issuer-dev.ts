@@ -7,7 +7,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { migrate, spawnDeployment, stopDeployment, tail, waitHealthy } from "../scripts/deployment-process.js";
+import { assertPortsFree, migrate, spawnDeployment, stopDeployment, tail, waitHealthy } from "../scripts/deployment-process.js";
 import { deployment, localUrl } from "../scripts/deployments.js";
 import { ensureDevVars } from "../scripts/dev-vars.js";
 
@@ -21,6 +21,7 @@ export interface RunningIssuer {
 
 export async function startIssuer(env = "naver", timeoutMs = 90_000): Promise<RunningIssuer> {
   const d = deployment(env);
+  await assertPortsFree([d]);
   await ensureDevVars();
   const dir = mkdtempSync(join(tmpdir(), `kipass-${env}-`));
   const logFile = join(dir, "wrangler.log");
