@@ -26,7 +26,7 @@ describe("case audit", () => {
     const res = await call("/api/cases/case-audit-1/audit", { token });
     expect(res.status).toBe(200);
     const rows = res.body.rows as Row[];
-    // by-phone at both issuers, visits, facility tokens, resolve at both issuers, facility details
+    // by-phone at both issuers, visits, facility tokens (two pages), resolve at both issuers, facility details
     expect(rows.map((r) => `${r.party}${r.path}`).sort()).toEqual(
       [
         "kakao/authority/v1/tokens/by-phone",
@@ -34,6 +34,7 @@ describe("case audit", () => {
         "naver/authority/v1/tokens/by-phone",
         "naver/authority/v1/tokens/resolve",
         "registry/authority/v1/facilities",
+        "registry/authority/v1/facility-tokens",
         "registry/authority/v1/facility-tokens",
         "registry/authority/v1/visits",
       ].sort(),

@@ -33,6 +33,8 @@ import {
 
 export const T0 = Date.parse("2026-11-20T12:00:00Z");
 const MIN = 60_000;
+/** The fake registry's facility-tokens page: small, so a window at F1 takes more than one page, as a busy venue's would. */
+const FACILITY_TOKENS_PAGE = 2;
 
 export interface Person {
   name: string;
@@ -126,12 +128,16 @@ export async function fakeWorld() {
       }
       case "/authority/v1/visits":
         return { visits: scans.filter((s) => (body.tokenIds as string[]).includes(s.jti)).map((s) => ({ tokenId: s.jti, facilityId: s.facilityId, at: s.at, device: "entrance" })) };
-      case "/authority/v1/facility-tokens":
+      case "/authority/v1/facility-tokens": {
+        // A page at a time, the cursor an index, as the registry's route answers (tracing step 4).
+        const inWindow = scans.filter((s) => s.facilityId === body.facilityId && s.at >= (body.from as number) && s.at < (body.to as number));
+        const start = Number(body.after ?? 0);
+        const end = start + FACILITY_TOKENS_PAGE;
         return {
-          tokens: scans
-            .filter((s) => s.facilityId === body.facilityId && s.at >= (body.from as number) && s.at < (body.to as number))
-            .map((s) => ({ qr: s.qr, issuer: s.person.issuer, scannedAt: s.at })),
+          tokens: inWindow.slice(start, end).map((s) => ({ qr: s.qr, issuer: s.person.issuer, scannedAt: s.at })),
+          next: end < inWindow.length ? String(end) : null,
         };
+      }
       case "/authority/v1/facilities":
         return {
           facilities: (body.facilityIds as string[]).map((id) => ({ id, businessName: `시설 ${id}`, address: "서울특별시 용산구", addressDetail: "1층" })),

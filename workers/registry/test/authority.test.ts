@@ -83,4 +83,45 @@ describe("authority API", () => {
     expect(await again.json()).toMatchObject({ error: { code: "replayed" } });
     expect((await new AuditLog(env.DB).entries()).map((e: AuditEntry) => e.outcome)).toEqual(["accepted 200", "replayed"]);
   });
+
+  it("gives a facility's tokens page by page until the window is whole: each once, in scan order, ties on the same millisecond too", async () => {
+    const fid = "fac_pagedtokens1";
+    const stub = env.FACILITY.getByName(fid);
+    await stub.configure({ facilityId: fid, status: "active", validFrom: null, validUntil: null });
+    await stub.addDevice({ sessionHash: "session-paged", accountId: "acc_device", expiresAt: Date.now() + 3_600_000 });
+    const t0 = Date.now() - 600_000;
+    // Three scans in one millisecond (a busy gate), then one a second; one before the window and one at its end.
+    const scans = [
+      ...["A", "B", "C"].map((n) => ({ qr: `KP1:${n}`, at: t0 + 1000 })),
+      ...["D", "E", "F", "G"].map((n, i) => ({ qr: `KP1:${n}`, at: t0 + 2000 + i * 1000 })),
+    ];
+    for (const [i, v] of [...scans, { qr: "KP1:BEFORE", at: t0 }, { qr: "KP1:AT_END", at: t0 + 10_000 }].entries()) {
+      expect(await stub.scan({ sessionHash: "session-paged", tokenHash: `paged-${i}`, qr: v.qr, now: v.at })).toMatchObject({ ok: true });
+    }
+
+    const window = { facilityId: fid, from: t0 + 1, to: t0 + 10_000 };
+    const pages: { tokens: { qr: string; scannedAt: number }[]; next: string | null }[] = [];
+    let after: string | undefined;
+    do {
+      const page = await ask<{ tokens: { qr: string; scannedAt: number }[]; next: string | null }>("/authority/v1/facility-tokens", { ...window, limit: 2, ...(after ? { after } : {}) });
+      pages.push(page);
+      after = page.next ?? undefined;
+    } while (after && pages.length < 10);
+    expect(pages.map((p) => p.tokens.length)).toEqual([2, 2, 2, 1]);
+    expect(pages.at(-1)!.next).toBeNull();
+    expect(pages.flatMap((p) => p.tokens)).toEqual(scans.map((v) => ({ qr: v.qr, issuer: null, scannedAt: v.at })));
+
+    // Without a limit the registry's own page holds the whole window.
+    const whole = await ask<{ tokens: unknown[]; next: string | null }>("/authority/v1/facility-tokens", window);
+    expect(whole).toMatchObject({ tokens: expect.any(Array), next: null });
+    expect(whole.tokens).toHaveLength(scans.length);
+
+    for (const bad of [{ ...window, after: "1.2.3" }, { ...window, after: "x" }, { ...window, limit: 0 }, { ...window, limit: 5001 }]) {
+      const res = await send(await signed("/authority/v1/facility-tokens", bad));
+      expect(res.status).toBe(400);
+      expect(await res.json()).toMatchObject({ error: { code: "invalid_request" } });
+    }
+    const log = (await new AuditLog(env.DB).entries()).map((e: AuditEntry) => e.outcome);
+    expect(log.filter((o) => o === "accepted 200")).toHaveLength(pages.length + 1);
+  });
 });

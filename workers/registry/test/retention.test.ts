@@ -56,7 +56,7 @@ describe("retention", () => {
     expect(live).toContain(D1);
     expect(await vault.keyFor(D0, now, false)).toBeNull();
     // The kept token is still readable for the authority; the shredded one cannot come back.
-    expect(await stub.tokensBetween(at(D0, 0), at(addDays(D1, 1), 0), now)).toEqual([{ qr: "KP1:NEW", at: at(D1, 10) }]);
+    expect(await stub.tokensBetween(at(D0, 0), at(addDays(D1, 1), 0), now, { after: null, limit: 10 })).toEqual({ tokens: [{ qr: "KP1:NEW", at: at(D1, 10) }], next: null });
 
     // The ledger forgets D0's claim too.
     const ledger = env.TOKEN_LEDGER.getByName(ledgerShard("token-old"));

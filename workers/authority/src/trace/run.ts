@@ -52,7 +52,7 @@ export interface TraceResult {
 // ---- The parties' answers, as the issuer and registry APIs define them (docs in their /openapi.json)
 const byPhoneAnswer = z.object({ tokens: z.array(z.object({ jti: z.string(), issuedAt: z.number() })) });
 const visitsAnswer = z.object({ visits: z.array(z.object({ tokenId: z.string(), facilityId: z.string(), at: z.number() })) });
-const facilityTokensAnswer = z.object({ tokens: z.array(z.object({ qr: z.string(), scannedAt: z.number() })) });
+const facilityTokensAnswer = z.object({ tokens: z.array(z.object({ qr: z.string(), scannedAt: z.number() })), next: z.string().nullable() });
 const resolveAnswer = z.object({
   resolutions: z.array(
     z.union([
@@ -68,6 +68,8 @@ const facilitiesAnswer = z.object({
 const RESOLVE_CHUNK = 64;
 const VISITS_CHUNK = 500;
 const FACILITIES_CHUNK = 100;
+/** Pages of one window's tokens before the trace gives up on it as incomplete (5,000 a page: 5M scans). */
+const MAX_TOKEN_PAGES = 1_000;
 
 const chunks = <T>(items: readonly T[], size: number): T[][] =>
   Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, (i + 1) * size));
@@ -106,13 +108,29 @@ export async function runTrace(env: Env, query: TraceQuery, ctx: CallContext): P
   // 4: tokens scanned in each window, minus the case's own.
   const scans: { window: number; qr: string; jti: string; issuer: string; scannedAt: number }[] = [];
   for (const [w, win] of windows.entries()) {
-    const a = await call(registry, "facility tokens", "/authority/v1/facility-tokens", { facilityId: win.facilityId, from: win.from, to: win.to }, facilityTokensAnswer);
-    for (const t of a?.tokens ?? []) {
-      const parsed = parseToken(t.qr);
-      if ("ok" in parsed) continue; // the registry stores only verified tokens
-      const jti = await tokenId(parsed.sealed);
-      if (!caseTokens.has(jti)) scans.push({ window: w, qr: t.qr, jti, issuer: parsed.issuer, scannedAt: t.scannedAt });
-    }
+    // A page at a time until the registry says the window is whole: a busy venue's window is never cut short.
+    const window = { facilityId: win.facilityId, from: win.from, to: win.to };
+    let after: string | null = null;
+    let pages = 0;
+    do {
+      if (pages++ === MAX_TOKEN_PAGES) {
+        failures.push({ party: registry.id, step: "facility tokens", code: "too_many_pages", message: `${win.facilityId} still had tokens after ${MAX_TOKEN_PAGES} pages` });
+        break;
+      }
+      const a: z.infer<typeof facilityTokensAnswer> | null = await call(registry, "facility tokens", "/authority/v1/facility-tokens", after ? { ...window, after } : window, facilityTokensAnswer);
+      if (!a) break;
+      for (const t of a.tokens) {
+        const parsed = parseToken(t.qr);
+        if ("ok" in parsed) continue; // the registry stores only verified tokens
+        const jti = await tokenId(parsed.sealed);
+        if (!caseTokens.has(jti)) scans.push({ window: w, qr: t.qr, jti, issuer: parsed.issuer, scannedAt: t.scannedAt });
+      }
+      if (a.next !== null && a.next === after) {
+        failures.push({ party: registry.id, step: "facility tokens", code: "cursor_repeated", message: `${win.facilityId} answered the same page twice` });
+        break;
+      }
+      after = a.next;
+    } while (after);
   }
 
   // 5: whose tokens, at each issuer.

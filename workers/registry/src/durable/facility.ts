@@ -87,6 +87,17 @@ export interface VisitOfToken {
   device: string;
 }
 
+/** Where a page of a facility's tokens stopped: the last row's scan time and rowid. */
+export interface VisitCursor {
+  at: number;
+  seq: number;
+}
+
+export interface TokensPage {
+  after: VisitCursor | null;
+  limit: number;
+}
+
 interface SealedVisit {
   tokenHash: string;
   day: string;
@@ -264,18 +275,29 @@ export class Facility extends DurableObject<RegistryBindings> {
     return out;
   }
 
-  /** Authority (tracing step 4): the tokens as scanned here in [from, to), decrypted with their day keys. */
-  async tokensBetween(from: number, to: number, now: number): Promise<{ qr: string; at: number }[]> {
+  /**
+   * Authority (tracing step 4): one page of the tokens as scanned here in
+   * [from, to), in scan order, decrypted with their day keys. `next` resumes
+   * after the page's last row (ties on `at` broken by rowid), so a window of
+   * any size comes back whole, page by page, never cut short.
+   */
+  async tokensBetween(from: number, to: number, now: number, page: TokensPage): Promise<{ tokens: { qr: string; at: number }[]; next: VisitCursor | null }> {
     const config = this.config();
-    if (!config) return [];
-    const rows = this.sql<{ token_hash: string; day: string; at: number; token: string }>`SELECT token_hash, day, at, token FROM visits WHERE day >= ${kstDay(from)} AND day <= ${kstDay(to)} AND at >= ${from} AND at < ${to} ORDER BY at LIMIT 10000`;
-    const out: { qr: string; at: number }[] = [];
+    if (!config) return { tokens: [], next: null };
+    const after = page.after ?? { at: from, seq: -1 };
+    const rows = this.sql<{ seq: number; token_hash: string; day: string; at: number; token: string }>`
+      SELECT rowid AS seq, token_hash, day, at, token FROM visits
+      WHERE day >= ${kstDay(from)} AND day <= ${kstDay(to)} AND at >= ${from} AND at < ${to}
+        AND (at > ${after.at} OR (at = ${after.at} AND rowid > ${after.seq}))
+      ORDER BY at, rowid LIMIT ${page.limit}`;
+    const tokens: { qr: string; at: number }[] = [];
     for (const r of rows) {
       const key = await this.keys.get(r.day, now);
       const qr = key ? await decryptField(key, r.token, visitContext(config.facilityId, r.token_hash)) : null;
-      if (qr) out.push({ qr, at: r.at });
+      if (qr) tokens.push({ qr, at: r.at });
     }
-    return out;
+    const last = rows.at(-1);
+    return { tokens, next: rows.length === page.limit && last ? { at: last.at, seq: last.seq } : null };
   }
 
   /** Retention sweep (R-R2): what the alarm runs; tests call it with a chosen `now`. */

@@ -19,6 +19,7 @@ import {
 import type { Context } from "hono";
 import { fieldKey, identity, lookupHash, type RegistryEnv } from "../config.js";
 import { facilityObject, ledgerObject } from "../directory/objects.js";
+import type { VisitCursor } from "../durable/facility.js";
 import { ledgerShard } from "../durable/shards.js";
 
 const sealed = { 200: { description: "Answer signed by the registry, encrypted to the authority", content: { "application/json": { schema: z.object({ answer: z.string() }) } } } };
@@ -34,13 +35,30 @@ const visitsRoute = createRoute({
   responses: { ...sealed, ...refusals },
 });
 
+/** Tokens per facility-tokens page: a few MB sealed at most, a fraction of a second of decryption. */
+export const FACILITY_TOKENS_PAGE = 5_000;
+
+/** The page cursor as the authority sees it: "<at>.<rowid>" of the last row sent. */
+const cursor = z.string().regex(/^\d{1,15}\.\d{1,15}$/);
+const encodeCursor = (c: VisitCursor): string => `${c.at}.${c.seq}`;
+function decodeCursor(s: string): VisitCursor {
+  const [at, seq] = s.split(".").map(Number);
+  return { at: at!, seq: seq! };
+}
+
 const tokensRoute = createRoute({
   method: "post",
   path: "/authority/v1/facility-tokens",
-  summary: "Tracing step 4: the tokens scanned at a facility in [from, to), as issued (issuers resolve them)",
+  summary: "Tracing step 4: the tokens scanned at a facility in [from, to), as issued (issuers resolve them), a page at a time: ask again with `after: next` until `next` is null",
   request: body(
     z
-      .object({ facilityId, from: z.number().int().nonnegative(), to: z.number().int().nonnegative() })
+      .object({
+        facilityId,
+        from: z.number().int().nonnegative(),
+        to: z.number().int().nonnegative(),
+        after: cursor.optional(),
+        limit: z.number().int().min(1).max(FACILITY_TOKENS_PAGE).optional(),
+      })
       .strict()
       .refine((v) => v.to > v.from && v.to - v.from <= RETENTION_DAYS * DAY, { message: "window must be positive and at most 28 days", path: ["to"] }),
   ),
@@ -95,13 +113,14 @@ export function mountAuthority(app: OpenAPIHono<RegistryEnv>): void {
   });
 
   app.openapi(tokensRoute, async (c) => {
-    const { facilityId: fid, from, to } = c.req.valid("json");
-    const rows = await facilityObject(c.env, fid).tokensBetween(from, to, c.var.clock.now());
-    const tokens = rows.map((r) => {
+    const { facilityId: fid, from, to, after, limit = FACILITY_TOKENS_PAGE } = c.req.valid("json");
+    const page = await facilityObject(c.env, fid).tokensBetween(from, to, c.var.clock.now(), { after: after ? decodeCursor(after) : null, limit });
+    const tokens = page.tokens.map((r) => {
       const parsed = parseToken(r.qr);
       return { qr: r.qr, issuer: "ok" in parsed ? null : parsed.issuer, scannedAt: r.at };
     });
-    return c.json({ answer: await answer(c, { facilityId: fid, from, to, tokens }) }, 200);
+    const next = page.next ? encodeCursor(page.next) : null;
+    return c.json({ answer: await answer(c, { facilityId: fid, from, to, tokens, next }) }, 200);
   });
 
   app.openapi(facilitiesRoute, async (c) => {
