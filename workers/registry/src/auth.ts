@@ -17,7 +17,7 @@ import {
 } from "@kipass/shared";
 import type { MiddlewareHandler } from "hono";
 import type { RegistryBindings, RegistryEnv } from "./config.js";
-import { facilityObject } from "./directory/objects.js";
+import { facilityObject, markFacility, syncFacility } from "./directory/objects.js";
 
 export type Role = "owner" | "staff" | "approver";
 
@@ -147,15 +147,15 @@ export function requireAccount(...roles: Role[]): MiddlewareHandler<AccountEnv> 
   };
 }
 
-/** Revokes sessions in D1 and, for facility accounts, in the Facility object at once (R-F5). */
+/** Revokes sessions in D1 and, for facility accounts, in the Facility object at once (R-F5; repaired by the cron if that call fails). */
 export async function revokeSessions(env: RegistryBindings, accountId: string, facilityId: string | null, now: number, sessionId?: string): Promise<void> {
-  if (sessionId) {
-    const row = await env.DB.prepare("UPDATE sessions SET revoked_at = ? WHERE id = ? AND account_id = ? AND revoked_at IS NULL RETURNING hash")
-      .bind(now, sessionId, accountId)
-      .first<{ hash: string }>();
-    if (row && facilityId) await facilityObject(env, facilityId).revokeSession(row.hash, now);
+  const revoke = sessionId
+    ? env.DB.prepare("UPDATE sessions SET revoked_at = ? WHERE id = ? AND account_id = ? AND revoked_at IS NULL").bind(now, sessionId, accountId)
+    : env.DB.prepare("UPDATE sessions SET revoked_at = ? WHERE account_id = ? AND revoked_at IS NULL").bind(now, accountId);
+  if (!facilityId) {
+    await revoke.run();
     return;
   }
-  await env.DB.prepare("UPDATE sessions SET revoked_at = ? WHERE account_id = ? AND revoked_at IS NULL").bind(now, accountId).run();
-  if (facilityId) await facilityObject(env, facilityId).revokeAccount(accountId, now);
+  await env.DB.batch([revoke, markFacility(env, facilityId)]);
+  await syncFacility(env, facilityId, now);
 }

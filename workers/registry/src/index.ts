@@ -5,10 +5,12 @@
  *   scan.ts     the hot path (architecture.md)
  *   auth.ts     logins, lockout, sessions
  *   durable/    Facility, TokenLedger, DayKeyVault and the retention sweep
- *   directory/  D1 directory helpers (facilities, accounts)
+ *   directory/  D1 directory helpers (facilities, accounts; the cron that keeps
+ *               Facility objects in step with it)
  */
 import { allowBrowserOrigins, createApp, landingPage, mountAuthorityPing, mountDevOutbox, mountOperations, mountPartyBasics, pinnedAuthorityJwks, signingKeys } from "@kipass/shared";
 import { identity, type RegistryBindings, type RegistryEnv } from "./config.js";
+import { repairFacilities } from "./directory/objects.js";
 import { mountAccounts } from "./routes/accounts.js";
 import { mountApprover } from "./routes/approver.js";
 import { mountAuthority } from "./routes/authority.js";
@@ -66,4 +68,10 @@ mountDevOutbox(app);
 mountBenchSeed(app);
 mountOperations(app, registryOperations);
 
-export default app satisfies ExportedHandler<Env>;
+export default {
+  fetch: app.fetch,
+  // Every minute: Facility objects a failed or cut-off request left behind the directory catch up (directory/objects.ts).
+  scheduled(controller, env, ctx) {
+    ctx.waitUntil(repairFacilities(env, controller.scheduledTime));
+  },
+} satisfies ExportedHandler<Env>;

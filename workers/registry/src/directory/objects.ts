@@ -7,15 +7,43 @@ export const facilityObject = (env: RegistryBindings, facilityId: string) => env
 /** A TokenLedger shard by its name: `ledgerShard(tokenHash)` for a token, `ledgerShardName(n)` to walk them all. */
 export const ledgerObject = (env: RegistryBindings, shard: string) => env.TOKEN_LEDGER.getByName(shard);
 
-export interface FacilityRowStatus {
-  id: string;
-  status: FacilityStatus;
-  valid_from: number | null;
-  valid_until: number | null;
+/**
+ * D1 is the directory of record; the Facility object mirrors what the scan
+ * path needs. A change to a facility's status or sessions goes in one D1
+ * batch with `markFacility`; `syncFacility` then brings the object up to date
+ * and clears the mark, and `repairFacilities` (the cron) retries any mark a
+ * failed or cut-off sync left (migrations/0004_facility_sync.sql).
+ */
+export const markFacility = (env: RegistryBindings, facilityId: string): D1PreparedStatement =>
+  env.DB.prepare("INSERT INTO facility_sync (facility_id, version) VALUES (?, 1) ON CONFLICT (facility_id) DO UPDATE SET version = version + 1").bind(facilityId);
+
+/** Pushes the directory's view of one facility to its object: status, period, revoked live sessions. */
+export async function syncFacility(env: RegistryBindings, facilityId: string, now: number): Promise<void> {
+  // The mark is read first: a change made meanwhile bumps it, and its mark stays for its own sync.
+  const mark = await env.DB.prepare("SELECT version FROM facility_sync WHERE facility_id = ?").bind(facilityId).first<{ version: number }>();
+  const row = await env.DB.prepare("SELECT status, valid_from, valid_until FROM facilities WHERE id = ?")
+    .bind(facilityId)
+    .first<{ status: FacilityStatus; valid_from: number | null; valid_until: number | null }>();
+  if (row) {
+    const { results } = await env.DB.prepare(
+      "SELECT s.hash FROM sessions s JOIN accounts a ON a.id = s.account_id WHERE a.facility_id = ? AND s.revoked_at IS NOT NULL AND s.expires_at > ?",
+    )
+      .bind(facilityId, now)
+      .all<{ hash: string }>();
+    const config: FacilityConfig = { facilityId, status: row.status, validFrom: row.valid_from, validUntil: row.valid_until };
+    await facilityObject(env, facilityId).reconcile(config, results.map((r) => r.hash), now);
+  }
+  if (mark) await env.DB.prepare("DELETE FROM facility_sync WHERE facility_id = ? AND version = ?").bind(facilityId, mark.version).run();
 }
 
-/** D1 is the directory of record; the Facility object mirrors what the scan path needs. */
-export async function syncFacility(env: RegistryBindings, row: FacilityRowStatus): Promise<void> {
-  const config: FacilityConfig = { facilityId: row.id, status: row.status, validFrom: row.valid_from, validUntil: row.valid_until };
-  await facilityObject(env, row.id).configure(config);
+/** Facilities the cron brings up to date per run (each a few D1 reads and one object call). */
+export const REPAIR_BATCH = 100;
+
+/** The cron: retries every sync a failed or cut-off request left behind. */
+export async function repairFacilities(env: RegistryBindings, now: number): Promise<{ repaired: number; failed: number }> {
+  const { results } = await env.DB.prepare("SELECT facility_id FROM facility_sync ORDER BY facility_id LIMIT ?").bind(REPAIR_BATCH).all<{ facility_id: string }>();
+  const outcomes = await Promise.allSettled(results.map((r) => syncFacility(env, r.facility_id, now)));
+  const failed = outcomes.filter((o) => o.status === "rejected");
+  for (const f of failed) console.error("facility sync still failing", f.reason instanceof Error ? f.reason.message : String(f.reason));
+  return { repaired: outcomes.length - failed.length, failed: failed.length };
 }

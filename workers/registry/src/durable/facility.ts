@@ -156,6 +156,12 @@ export class Facility extends DurableObject<RegistryBindings> {
     this.facility = config;
   }
 
+  /** The directory's view (directory/objects.ts syncFacility): status and period, and the sessions it has revoked. */
+  reconcile(config: FacilityConfig, revokedSessions: string[], now: number): void {
+    this.configure(config);
+    for (const hash of revokedSessions) this.revokeSession(hash, now);
+  }
+
   /** A device session, from memory or its row. */
   private device(sessionHash: string): DeviceSession | null {
     const known = this.devices.get(sessionHash);
@@ -173,13 +179,7 @@ export class Facility extends DurableObject<RegistryBindings> {
     this.devices.set(input.sessionHash, { accountId: input.accountId, expiresAt: input.expiresAt, revokedAt: null });
   }
 
-  /** R-F5: removing a staff account refuses its live sessions from the next scan on. */
-  revokeAccount(accountId: string, now: number): number {
-    const revoked = this.ctx.storage.sql.exec("UPDATE devices SET revoked_at = ? WHERE account_id = ? AND revoked_at IS NULL", now, accountId).rowsWritten;
-    for (const device of this.devices.values()) if (device.accountId === accountId) device.revokedAt ??= now;
-    return revoked;
-  }
-
+  /** R-F5: a revoked session (logout, removed staff account) is refused from the next scan on. */
   revokeSession(sessionHash: string, now: number): void {
     this.sql`UPDATE devices SET revoked_at = ${now} WHERE session_hash = ${sessionHash} AND revoked_at IS NULL`;
     const device = this.devices.get(sessionHash);

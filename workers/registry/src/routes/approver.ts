@@ -7,7 +7,7 @@ import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import { AppError, errorResponses, hashPassword, isConstraintError } from "@kipass/shared";
 import { bearer, newId, requireAccount, type AccountEnv } from "../auth.js";
 import type { RegistryEnv } from "../config.js";
-import { syncFacility } from "../directory/objects.js";
+import { markFacility, syncFacility } from "../directory/objects.js";
 import type { FacilityStatus } from "../durable/facility.js";
 import { loginIdSchema, passwordSchema } from "./facilities.js";
 
@@ -126,12 +126,12 @@ export function mountApprover(app: OpenAPIHono<RegistryEnv>): void {
       throw new AppError(409, "not_pending", "승인 대기 중인 시설이 아닙니다 / Facility is not awaiting a decision");
     }
     const status = body.decision === "approve" ? "active" : "rejected";
-    const row = await c.env.DB.prepare(
-      "UPDATE facilities SET status = ?, status_reason = ?, decided_by = ?, decided_at = ? WHERE id = ? RETURNING id, status, valid_from, valid_until",
-    )
-      .bind(status, body.reason ?? null, a.accountId, c.var.clock.now(), id)
-      .first<{ id: string; status: FacilityStatus; valid_from: number | null; valid_until: number | null }>();
-    if (row) await syncFacility(c.env, row);
+    const now = c.var.clock.now();
+    await c.env.DB.batch([
+      c.env.DB.prepare("UPDATE facilities SET status = ?, status_reason = ?, decided_by = ?, decided_at = ? WHERE id = ?").bind(status, body.reason ?? null, a.accountId, now, id),
+      markFacility(c.env, id),
+    ]);
+    await syncFacility(c.env, id, now);
     return c.json({ id, status }, 200);
   });
 }

@@ -19,7 +19,7 @@ import {
 } from "@kipass/shared";
 import { newId } from "../auth.js";
 import { fieldKey, smsProvider, type RegistryEnv } from "../config.js";
-import { syncFacility } from "../directory/objects.js";
+import { markFacility, syncFacility } from "../directory/objects.js";
 import { eventWindow, type FacilityStatus } from "../durable/facility.js";
 import { checkPhoneProof, consumePhoneProof } from "./phone.js";
 
@@ -137,12 +137,13 @@ export function mountFacilities(app: OpenAPIHono<RegistryEnv>): void {
         c.env.DB.prepare(
           "INSERT INTO accounts (id, login_id, password_hash, role, facility_id, phone, created_at) VALUES (?, ?, ?, 'owner', ?, ?, ?)",
         ).bind(newId("acc"), body.loginId, await hashPassword(body.password), facilityId, phone, now),
+        markFacility(c.env, facilityId),
       ]);
     } catch (err) {
       if (isConstraintError(err)) throw new AppError(409, "facility_exists", "이미 등록된 시설 또는 아이디입니다 / Facility or ID already registered");
       throw err;
     }
-    await syncFacility(c.env, { id: facilityId, status, valid_from: window.validFrom, valid_until: window.validUntil });
+    await syncFacility(c.env, facilityId, now);
 
     // R-F3: tell the first representative under this number, with a way to report it.
     const first = earlier[0];
@@ -179,12 +180,11 @@ export function mountFacilities(app: OpenAPIHono<RegistryEnv>): void {
       .bind(now, await credentialHash(c.req.valid("json").code))
       .first<{ facility_id: string }>();
     if (!report) throw new AppError(404, "report_not_found", "신고 코드가 없거나 이미 사용되었습니다 / Unknown or used report code");
-    const row = await c.env.DB.prepare(
-      "UPDATE facilities SET status = 'suspended', status_reason = 'reported_bogus' WHERE id = ? AND status != 'rejected' RETURNING id, status, valid_from, valid_until",
-    )
-      .bind(report.facility_id)
-      .first<{ id: string; status: FacilityStatus; valid_from: number | null; valid_until: number | null }>();
-    if (row) await syncFacility(c.env, row);
+    await c.env.DB.batch([
+      c.env.DB.prepare("UPDATE facilities SET status = 'suspended', status_reason = 'reported_bogus' WHERE id = ? AND status != 'rejected'").bind(report.facility_id),
+      markFacility(c.env, report.facility_id),
+    ]);
+    await syncFacility(c.env, report.facility_id, now);
     return c.json({ ok: true as const, message: "신고가 접수되어 해당 시설을 정지했습니다(검토 대기) / Reported: the facility is suspended pending review" }, 200);
   });
 }

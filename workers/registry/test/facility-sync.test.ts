@@ -1,0 +1,63 @@
+// The Facility object follows the D1 directory even when a request's call to
+// it fails after D1 committed (R-F3 suspension, R-F5 removed device): the
+// change's mark stays in facility_sync and the cron brings the object up to
+// date. Here the lost call is what is left when the request stops right
+// after its D1 batch; the scan path (which reads only the object) shows
+// whether the object caught up.
+import { createExecutionContext, createScheduledController, waitOnExecutionContext } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import worker from "../src/index.js";
+import { markFacility } from "../src/directory/objects.js";
+import { activeFacility, addStaff, call, errorCode, json, mintQr, scan } from "./helpers.js";
+
+const marks = async () => (await env.DB.prepare("SELECT facility_id FROM facility_sync").all<{ facility_id: string }>()).results.map((r) => r.facility_id);
+
+async function runCron(): Promise<void> {
+  const ctx = createExecutionContext();
+  worker.scheduled(createScheduledController({ scheduledTime: Date.now(), cron: "* * * * *" }), env, ctx);
+  await waitOnExecutionContext(ctx);
+}
+
+describe("facility sync", () => {
+  it("a suspension whose call to the object was lost is enforced at the scanner after the cron", async () => {
+    const f = await activeFacility();
+    await json(await scan(f.session, (await mintQr()).qr), 200);
+    // The report's D1 batch committed; its call to the object never happened.
+    await env.DB.batch([
+      env.DB.prepare("UPDATE facilities SET status = 'suspended', status_reason = 'reported_bogus' WHERE id = ?").bind(f.facilityId),
+      markFacility(env, f.facilityId),
+    ]);
+    expect(await marks()).toContain(f.facilityId);
+
+    await runCron();
+    expect(await errorCode(await scan(f.session, (await mintQr()).qr))).toEqual({ status: 403, code: "facility_suspended" });
+    expect(await marks()).not.toContain(f.facilityId);
+  });
+
+  it("a removed staff device whose revocation did not reach the object is refused after the cron (R-F5)", async () => {
+    const f = await activeFacility();
+    const staff = await addStaff(f.session);
+    await json(await scan(staff.session, (await mintQr()).qr), 200);
+    const now = Date.now();
+    await env.DB.batch([
+      env.DB.prepare("UPDATE accounts SET removed_at = ? WHERE id = ?").bind(now, staff.id),
+      env.DB.prepare("UPDATE sessions SET revoked_at = ? WHERE account_id = ? AND revoked_at IS NULL").bind(now, staff.id),
+      markFacility(env, f.facilityId),
+    ]);
+
+    await runCron();
+    expect(await errorCode(await scan(staff.session, (await mintQr()).qr))).toEqual({ status: 401, code: "device_revoked" });
+    // The owner's own device is untouched.
+    await json(await scan(f.session, (await mintQr()).qr), 200);
+    expect(await marks()).not.toContain(f.facilityId);
+  });
+
+  it("leaves no mark behind when the object is reached: registration, staff removal, logout", async () => {
+    const f = await activeFacility();
+    const staff = await addStaff(f.session);
+    expect((await call("DELETE", `/v1/facility/staff/${staff.id}`, undefined, f.session)).status).toBe(204);
+    expect((await call("POST", "/v1/logout", undefined, f.session)).status).toBe(204);
+    expect(await marks()).not.toContain(f.facilityId);
+  });
+});
