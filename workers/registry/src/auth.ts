@@ -147,15 +147,30 @@ export function requireAccount(...roles: Role[]): MiddlewareHandler<AccountEnv> 
   };
 }
 
-/** Revokes sessions in D1 and, for facility accounts, in the Facility object at once (R-F5; repaired by the cron if that call fails). */
-export async function revokeSessions(env: RegistryBindings, accountId: string, facilityId: string | null, now: number, sessionId?: string): Promise<void> {
-  const revoke = sessionId
-    ? env.DB.prepare("UPDATE sessions SET revoked_at = ? WHERE id = ? AND account_id = ? AND revoked_at IS NULL").bind(now, sessionId, accountId)
-    : env.DB.prepare("UPDATE sessions SET revoked_at = ? WHERE account_id = ? AND revoked_at IS NULL").bind(now, accountId);
+/**
+ * Revokes sessions in D1 and, for facility accounts, in the Facility object at
+ * once (R-F5): one session (`sessionId`), or all of the account's, removing the
+ * account too (`removeAccount`) in the same D1 batch as the facility's sync mark,
+ * so no removal is recorded that the cron would not repair if the object call fails.
+ */
+export async function revokeSessions(
+  env: RegistryBindings,
+  accountId: string,
+  facilityId: string | null,
+  now: number,
+  scope: { sessionId: string } | { removeAccount: true },
+): Promise<void> {
+  const statements =
+    "sessionId" in scope
+      ? [env.DB.prepare("UPDATE sessions SET revoked_at = ? WHERE id = ? AND account_id = ? AND revoked_at IS NULL").bind(now, scope.sessionId, accountId)]
+      : [
+          env.DB.prepare("UPDATE sessions SET revoked_at = ? WHERE account_id = ? AND revoked_at IS NULL").bind(now, accountId),
+          env.DB.prepare("UPDATE accounts SET removed_at = ? WHERE id = ? AND removed_at IS NULL").bind(now, accountId),
+        ];
   if (!facilityId) {
-    await revoke.run();
+    await env.DB.batch(statements);
     return;
   }
-  await env.DB.batch([revoke, markFacility(env, facilityId)]);
+  await env.DB.batch([...statements, markFacility(env, facilityId)]);
   await syncFacility(env, facilityId, now);
 }

@@ -53,6 +53,25 @@ describe("facility sync", () => {
     expect(await marks()).not.toContain(f.facilityId);
   });
 
+  it("a staff removal whose D1 batch fails removes nothing, and removing again takes effect (R-F5)", async () => {
+    const f = await activeFacility();
+    const staff = await addStaff(f.session);
+    // D1 fails inside the removal's batch: the mark's table is out of reach.
+    await env.DB.exec("ALTER TABLE facility_sync RENAME TO facility_sync_away");
+    try {
+      expect(await errorCode(await call("DELETE", `/v1/facility/staff/${staff.id}`, undefined, f.session))).toEqual({ status: 500, code: "internal" });
+    } finally {
+      await env.DB.exec("ALTER TABLE facility_sync_away RENAME TO facility_sync");
+    }
+    // Nothing half-done: the account is still listed and its device still scans, so the owner can see it and try again.
+    const listed = await json<{ staff: { id: string }[] }>(await call("GET", "/v1/facility/staff", undefined, f.session), 200);
+    expect(listed.staff.map((s) => s.id)).toContain(staff.id);
+    await json(await scan(staff.session, (await mintQr()).qr), 200);
+
+    expect((await call("DELETE", `/v1/facility/staff/${staff.id}`, undefined, f.session)).status).toBe(204);
+    expect(await errorCode(await scan(staff.session, (await mintQr()).qr))).toEqual({ status: 401, code: "device_revoked" });
+  });
+
   it("leaves no mark behind when the object is reached: registration, staff removal, logout", async () => {
     const f = await activeFacility();
     const staff = await addStaff(f.session);

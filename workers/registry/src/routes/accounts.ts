@@ -90,7 +90,7 @@ export function mountAccounts(app: OpenAPIHono<RegistryEnv>): void {
   authed.use(logoutRoute.path, requireAccount("owner", "staff", "approver"));
   authed.openapi(logoutRoute, async (c) => {
     const a = c.var.account;
-    await revokeSessions(c.env, a.accountId, a.facilityId, c.var.clock.now(), a.sessionId);
+    await revokeSessions(c.env, a.accountId, a.facilityId, c.var.clock.now(), { sessionId: a.sessionId });
     return c.body(null, 204);
   });
 
@@ -125,7 +125,7 @@ export function mountAccounts(app: OpenAPIHono<RegistryEnv>): void {
       .first<{ account_id: string; facility_id: string | null }>();
     const allowed = target && (target.account_id === a.accountId || (a.role === "owner" && target.facility_id === a.facilityId));
     if (!target || !allowed) throw new AppError(404, "session_not_found", "세션을 찾을 수 없습니다 / No such session");
-    await revokeSessions(c.env, target.account_id, target.facility_id, c.var.clock.now(), c.req.valid("param").id);
+    await revokeSessions(c.env, target.account_id, target.facility_id, c.var.clock.now(), { sessionId: c.req.valid("param").id });
     return c.body(null, 204);
   });
 
@@ -161,13 +161,11 @@ export function mountAccounts(app: OpenAPIHono<RegistryEnv>): void {
   authed.openapi(removeStaffRoute, async (c) => {
     const a = c.var.account;
     const now = c.var.clock.now();
-    const row = await c.env.DB.prepare(
-      "UPDATE accounts SET removed_at = ? WHERE id = ? AND facility_id = ? AND role = 'staff' AND removed_at IS NULL RETURNING id",
-    )
-      .bind(now, c.req.valid("param").id, a.facilityId)
+    const row = await c.env.DB.prepare("SELECT id FROM accounts WHERE id = ? AND facility_id = ? AND role = 'staff' AND removed_at IS NULL")
+      .bind(c.req.valid("param").id, a.facilityId)
       .first<{ id: string }>();
     if (!row) throw new AppError(404, "staff_not_found", "직원 계정을 찾을 수 없습니다 / No such staff account");
-    await revokeSessions(c.env, row.id, a.facilityId, now);
+    await revokeSessions(c.env, row.id, a.facilityId, now, { removeAccount: true });
     return c.body(null, 204);
   });
 }
