@@ -9,7 +9,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import worker from "../src/index.js";
 import { markFacility } from "../src/directory/objects.js";
-import { activeFacility, addStaff, call, errorCode, json, mintQr, scan } from "./helpers.js";
+import { activeFacility, addStaff, call, errorCode, json, lastSms, login, mintQr, registerFacility, scan, validBusinessNumber } from "./helpers.js";
 
 const marks = async () => (await env.DB.prepare("SELECT facility_id FROM facility_sync").all<{ facility_id: string }>()).results.map((r) => r.facility_id);
 
@@ -17,6 +17,16 @@ async function runCron(): Promise<void> {
   const ctx = createExecutionContext();
   worker.scheduled(createScheduledController({ scheduledTime: Date.now(), cron: "* * * * *" }), env, ctx);
   await waitOnExecutionContext(ctx);
+}
+
+/** Runs `request` while D1 fails every batch that marks a facility (its table is out of reach). */
+async function withMarksFailing(request: () => Promise<Response>): Promise<Response> {
+  await env.DB.exec("ALTER TABLE facility_sync RENAME TO facility_sync_away");
+  try {
+    return await request();
+  } finally {
+    await env.DB.exec("ALTER TABLE facility_sync_away RENAME TO facility_sync");
+  }
 }
 
 describe("facility sync", () => {
@@ -56,13 +66,8 @@ describe("facility sync", () => {
   it("a staff removal whose D1 batch fails removes nothing, and removing again takes effect (R-F5)", async () => {
     const f = await activeFacility();
     const staff = await addStaff(f.session);
-    // D1 fails inside the removal's batch: the mark's table is out of reach.
-    await env.DB.exec("ALTER TABLE facility_sync RENAME TO facility_sync_away");
-    try {
-      expect(await errorCode(await call("DELETE", `/v1/facility/staff/${staff.id}`, undefined, f.session))).toEqual({ status: 500, code: "internal" });
-    } finally {
-      await env.DB.exec("ALTER TABLE facility_sync_away RENAME TO facility_sync");
-    }
+    const failed = await withMarksFailing(() => call("DELETE", `/v1/facility/staff/${staff.id}`, undefined, f.session));
+    expect(await errorCode(failed)).toEqual({ status: 500, code: "internal" });
     // Nothing half-done: the account is still listed and its device still scans, so the owner can see it and try again.
     const listed = await json<{ staff: { id: string }[] }>(await call("GET", "/v1/facility/staff", undefined, f.session), 200);
     expect(listed.staff.map((s) => s.id)).toContain(staff.id);
@@ -70,6 +75,20 @@ describe("facility sync", () => {
 
     expect((await call("DELETE", `/v1/facility/staff/${staff.id}`, undefined, f.session)).status).toBe(204);
     expect(await errorCode(await scan(staff.session, (await mintQr()).qr))).toEqual({ status: 401, code: "device_revoked" });
+  });
+
+  it("a bogus-registration report whose D1 batch fails keeps its code, and reporting again suspends the facility (R-F3)", async () => {
+    const brn = validBusinessNumber();
+    const first = await registerFacility({ businessNumber: brn, addressDetail: "1층 / 1F" });
+    const second = await registerFacility({ businessNumber: brn, addressDetail: "2층 / 2F" });
+    const code = /report#([A-Za-z0-9_-]{43})/.exec(await lastSms(first.phone))![1]!;
+    const secondOwner = await login(second.loginId, second.password);
+
+    expect(await errorCode(await withMarksFailing(() => call("POST", "/v1/reports/bogus", { code })))).toEqual({ status: 500, code: "internal" });
+    await json(await scan(secondOwner, (await mintQr()).qr), 200);
+
+    await json(await call("POST", "/v1/reports/bogus", { code }), 200);
+    expect(await errorCode(await scan(secondOwner, (await mintQr()).qr))).toEqual({ status: 403, code: "facility_suspended" });
   });
 
   it("leaves no mark behind when the object is reached: registration, staff removal, logout", async () => {

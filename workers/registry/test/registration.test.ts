@@ -86,6 +86,27 @@ describe("facility registration", () => {
     expect(await errorCode(await call("GET", "/v1/approver/facilities", undefined, owner))).toEqual({ status: 403, code: "forbidden" });
   });
 
+  it("of two approvers deciding at once, one decides and the other is told it was decided (R-F2)", async () => {
+    const [approving, rejecting] = [await approver(), await approver()];
+    // Ten facilities, each decided both ways at once: the race must go one way every time.
+    const facilities = await Promise.all(Array.from({ length: 10 }, () => registerFacility({ businessNumber: "none" })));
+    await Promise.all(
+      facilities.map(async (f) => {
+        const answers = await Promise.all([
+          call("POST", `/v1/approver/facilities/${f.facilityId}/decision`, { decision: "approve" }, approving),
+          call("POST", `/v1/approver/facilities/${f.facilityId}/decision`, { decision: "reject", reason: "주소 불일치 / address mismatch" }, rejecting),
+        ]);
+        expect(answers.map((r) => r.status).sort()).toEqual([200, 409]);
+        const winner = answers.findIndex((r) => r.status === 200);
+        expect((await errorCode(answers[1 - winner]!)).code).toBe("not_pending");
+        // The facility is in the state the winning decision says, at the scanner too.
+        const scanned = await scan(await login(f.loginId, f.password), (await mintQr()).qr);
+        if (winner === 0) await json(scanned, 200);
+        else expect(await errorCode(scanned)).toEqual({ status: 403, code: "facility_rejected" });
+      }),
+    );
+  });
+
   it("a duplicate number with another detailed address: new facility, SMS to the first representative, report suspends it (R-F3)", async () => {
     const brn = validBusinessNumber();
     const first = await registerFacility({ businessNumber: brn, addressDetail: "1층 / 1F" });

@@ -127,11 +127,20 @@ export function mountApprover(app: OpenAPIHono<RegistryEnv>): void {
     }
     const status = body.decision === "approve" ? "active" : "rejected";
     const now = c.var.clock.now();
-    await c.env.DB.batch([
-      c.env.DB.prepare("UPDATE facilities SET status = ?, status_reason = ?, decided_by = ?, decided_at = ? WHERE id = ?").bind(status, body.reason ?? null, a.accountId, now, id),
+    // Only from the status read above: of two approvers deciding at once, one decides and the other gets 409.
+    const [decided] = await c.env.DB.batch([
+      c.env.DB.prepare("UPDATE facilities SET status = ?, status_reason = ?, decided_by = ?, decided_at = ? WHERE id = ? AND status = ? RETURNING id").bind(
+        status,
+        body.reason ?? null,
+        a.accountId,
+        now,
+        id,
+        facility.status,
+      ),
       markFacility(c.env, id),
     ]);
     await syncFacility(c.env, id, now);
+    if (!decided?.results.length) throw new AppError(409, "not_pending", "다른 담당자가 이미 결정했습니다 / Another approver has just decided on this facility");
     return c.json({ id, status }, 200);
   });
 }

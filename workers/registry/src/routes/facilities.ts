@@ -176,11 +176,12 @@ export function mountFacilities(app: OpenAPIHono<RegistryEnv>): void {
 
   app.openapi(reportRoute, async (c) => {
     const now = c.var.clock.now();
-    const report = await c.env.DB.prepare("UPDATE bogus_reports SET used_at = ? WHERE hash = ? AND used_at IS NULL RETURNING facility_id")
-      .bind(now, await credentialHash(c.req.valid("json").code))
-      .first<{ facility_id: string }>();
+    const hash = await credentialHash(c.req.valid("json").code);
+    const report = await c.env.DB.prepare("SELECT facility_id FROM bogus_reports WHERE hash = ? AND used_at IS NULL").bind(hash).first<{ facility_id: string }>();
     if (!report) throw new AppError(404, "report_not_found", "신고 코드가 없거나 이미 사용되었습니다 / Unknown or used report code");
+    // One batch: a code is never used up without its suspension (a retry after a failure still works).
     await c.env.DB.batch([
+      c.env.DB.prepare("UPDATE bogus_reports SET used_at = ? WHERE hash = ? AND used_at IS NULL").bind(now, hash),
       c.env.DB.prepare("UPDATE facilities SET status = 'suspended', status_reason = 'reported_bogus' WHERE id = ? AND status != 'rejected'").bind(report.facility_id),
       markFacility(c.env, report.facility_id),
     ]);
