@@ -9,7 +9,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import worker from "../src/index.js";
 import { markFacility } from "../src/directory/objects.js";
-import { activeFacility, addStaff, call, errorCode, json, lastSms, login, mintQr, registerFacility, scan, validBusinessNumber } from "./helpers.js";
+import { activeFacility, addStaff, call, errorCode, json, lastSms, login, mintQr, phoneProof, randomPhone, registerFacility, registration, scan, validBusinessNumber } from "./helpers.js";
 
 const marks = async () => (await env.DB.prepare("SELECT facility_id FROM facility_sync").all<{ facility_id: string }>()).results.map((r) => r.facility_id);
 
@@ -89,6 +89,17 @@ describe("facility sync", () => {
 
     await json(await call("POST", "/v1/reports/bogus", { code }), 200);
     expect(await errorCode(await scan(secondOwner, (await mintQr()).qr))).toEqual({ status: 403, code: "facility_suspended" });
+  });
+
+  it("a registration whose D1 batch fails stores nothing and keeps the phone proof for the retry (R-F1, R-F4)", async () => {
+    const body = registration({ phoneProof: await phoneProof(randomPhone()), businessName: `재시도 ${crypto.randomUUID()}` });
+    expect(await errorCode(await withMarksFailing(() => call("POST", "/v1/facilities", body)))).toEqual({ status: 500, code: "internal" });
+    const stored = () => env.DB.prepare("SELECT COUNT(*) AS n FROM facilities WHERE business_name = ?").bind(body.businessName).first<{ n: number }>();
+    expect((await stored())?.n).toBe(0);
+
+    await json(await call("POST", "/v1/facilities", body), 201);
+    expect((await stored())?.n).toBe(1);
+    await json(await scan(await login(body.loginId, body.password), (await mintQr()).qr), 200);
   });
 
   it("leaves no mark behind when the object is reached: registration, staff removal, logout", async () => {

@@ -86,6 +86,24 @@ describe("facility registration", () => {
     expect(await errorCode(await call("GET", "/v1/approver/facilities", undefined, owner))).toEqual({ status: 403, code: "forbidden" });
   });
 
+  it("one phone proof registers one facility, however many registrations race to spend it (R-F4)", async () => {
+    // Five proofs, each raced by 20 registrations at once (a few of them get past the early check together).
+    const rounds = await Promise.all(Array.from({ length: 5 }, async () => ({ proof: await phoneProof(randomPhone()), name: `동시 등록 ${crypto.randomUUID()}` })));
+    await Promise.all(
+      rounds.map(async ({ proof, name }) => {
+        const answers = await Promise.all(Array.from({ length: 20 }, () => call("POST", "/v1/facilities", registration({ phoneProof: proof, businessName: name }))));
+        expect(answers.map((r) => r.status).sort()).toEqual([201, ...Array<number>(19).fill(422)]);
+        for (const r of answers.filter((r) => r.status === 422)) expect((await errorCode(r)).code).toBe("phone_not_verified");
+        // No facility without its owner account.
+        const rows = await env.DB.prepare("SELECT f.id, a.id AS owner FROM facilities f LEFT JOIN accounts a ON a.facility_id = f.id WHERE f.business_name = ?")
+          .bind(name)
+          .all<{ id: string; owner: string | null }>();
+        expect(rows.results).toHaveLength(1);
+        expect(rows.results[0]?.owner).toBeTruthy();
+      }),
+    );
+  });
+
   it("of two approvers deciding at once, one decides and the other is told it was decided (R-F2)", async () => {
     const [approving, rejecting] = [await approver(), await approver()];
     // Ten facilities, each decided both ways at once: the race must go one way every time.

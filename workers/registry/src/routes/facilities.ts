@@ -21,7 +21,7 @@ import { newId } from "../auth.js";
 import { fieldKey, smsProvider, type RegistryEnv } from "../config.js";
 import { markFacility, syncFacility } from "../directory/objects.js";
 import { eventWindow, type FacilityStatus } from "../durable/facility.js";
-import { checkPhoneProof, consumePhoneProof } from "./phone.js";
+import { checkPhoneProof } from "./phone.js";
 
 export const loginIdSchema = z.string().regex(/^[a-z0-9_.-]{4,32}$/, "4–32 of a-z 0-9 _ . -");
 export const passwordSchema = z.string().min(8).max(128);
@@ -108,15 +108,20 @@ export function mountFacilities(app: OpenAPIHono<RegistryEnv>): void {
     await checkPhoneProof(c.env, body.phoneProof, now);
 
     const key = await fieldKey(c.env);
-    const phone = await consumePhoneProof(c.env, body.phoneProof, now);
+    const proof = await credentialHash(body.phoneProof);
     const facilityId = newId("fac");
     const status: FacilityStatus = number ? "active" : "pending"; // R-F2
     const window = body.event ? eventWindow(body.event.from, body.event.to) : { validFrom: null, validUntil: null };
+    // One batch: the phone proof is spent only with the registration it proves (a refused or failed one
+    // leaves it for the retry), and only one registration can spend it (each insert needs it unspent).
+    const proven = "EXISTS (SELECT 1 FROM phone_proofs WHERE hash = ? AND expires_at > ?)";
+    let inserted: D1Result | undefined;
     try {
-      await c.env.DB.batch([
+      [inserted] = await c.env.DB.batch([
         c.env.DB.prepare(
           `INSERT INTO facilities (id, status, business_name, business_number, representative, business_phone, industry, industry_detail,
-             sido, sigungu, address, address_detail, valid_from, valid_until, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+             sido, sigungu, address, address_detail, valid_from, valid_until, created_at)
+           SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE ${proven}`,
         ).bind(
           facilityId,
           status,
@@ -133,17 +138,21 @@ export function mountFacilities(app: OpenAPIHono<RegistryEnv>): void {
           window.validFrom,
           window.validUntil,
           now,
+          proof,
+          now,
         ),
         c.env.DB.prepare(
-          "INSERT INTO accounts (id, login_id, password_hash, role, facility_id, phone, created_at) VALUES (?, ?, ?, 'owner', ?, ?, ?)",
-        ).bind(newId("acc"), body.loginId, await hashPassword(body.password), facilityId, phone, now),
+          "INSERT INTO accounts (id, login_id, password_hash, role, facility_id, phone, created_at) SELECT ?, ?, ?, 'owner', ?, phone, ? FROM phone_proofs WHERE hash = ? AND expires_at > ?",
+        ).bind(newId("acc"), body.loginId, await hashPassword(body.password), facilityId, now, proof, now),
+        c.env.DB.prepare("DELETE FROM phone_proofs WHERE hash = ?").bind(proof),
         markFacility(c.env, facilityId),
       ]);
     } catch (err) {
       if (isConstraintError(err)) throw new AppError(409, "facility_exists", "이미 등록된 시설 또는 아이디입니다 / Facility or ID already registered");
       throw err;
     }
-    await syncFacility(c.env, facilityId, now);
+    await syncFacility(c.env, facilityId, now); // also clears the mark when nothing was inserted
+    if (!inserted?.meta.changes) throw new AppError(422, "phone_not_verified", "휴대전화 인증을 먼저 해 주세요 / Verify your phone first");
 
     // R-F3: tell the first representative under this number, with a way to report it.
     const first = earlier[0];

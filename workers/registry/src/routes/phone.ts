@@ -40,15 +40,6 @@ function parseMobile(phone: string): string {
 
 const codeHash = (env: RegistryBindings, phone: string, code: string) => lookupHash(env, "phone", `code\u0000${phone}\u0000${code}`);
 
-/** Consumes a phone proof: the verified number, or an error. */
-export async function consumePhoneProof(env: RegistryBindings, proof: string, now: number): Promise<string> {
-  const row = await env.DB.prepare("DELETE FROM phone_proofs WHERE hash = ? RETURNING phone, expires_at")
-    .bind(await credentialHash(proof))
-    .first<{ phone: string; expires_at: number }>();
-  if (!row || row.expires_at <= now) throw new AppError(422, "phone_not_verified", "휴대전화 인증을 먼저 해 주세요 / Verify your phone first");
-  return row.phone; // encrypted
-}
-
 /** Checks a phone proof without consuming it (registration validates everything before writing). */
 export async function checkPhoneProof(env: RegistryBindings, proof: string, now: number): Promise<void> {
   const row = await env.DB.prepare("SELECT expires_at FROM phone_proofs WHERE hash = ?").bind(await credentialHash(proof)).first<{ expires_at: number }>();
