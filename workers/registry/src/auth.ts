@@ -60,8 +60,6 @@ interface AccountRow {
   password_hash: string;
   role: Role;
   facility_id: string | null;
-  failed_logins: number;
-  locked_until: number | null;
   removed_at: number | null;
 }
 
@@ -76,26 +74,26 @@ export interface LoginResult {
 /** Checks ID + password with lockout, then opens a session (and registers it as a scanner device). */
 export async function login(env: RegistryBindings, loginId: string, password: string, now: number): Promise<LoginResult> {
   const row = await env.DB.prepare(
-    "SELECT id, login_id, password_hash, role, facility_id, failed_logins, locked_until, removed_at FROM accounts WHERE login_id = ?",
+    "SELECT id, login_id, password_hash, role, facility_id, removed_at FROM accounts WHERE login_id = ?",
   )
     .bind(loginId)
     .first<AccountRow>();
   const refused = new AppError(401, "bad_credentials", "아이디 또는 비밀번호가 올바르지 않습니다 / Wrong ID or password");
   if (!row || row.removed_at !== null) throw refused;
-  if (row.locked_until !== null && row.locked_until > now) {
-    throw new AppError(423, "account_locked", "로그인 실패가 반복되어 잠시 잠겼습니다. 15분 후 다시 시도하세요 / Too many failed logins: locked for 15 minutes");
-  }
-  if (!(await verifyPassword(password, row.password_hash))) {
-    const failed = row.failed_logins + 1;
-    const lock = failed >= MAX_FAILED_LOGINS;
-    await env.DB.prepare("UPDATE accounts SET failed_logins = ?, locked_until = ? WHERE id = ?")
-      .bind(lock ? 0 : failed, lock ? now + LOCKOUT_MS : row.locked_until, row.id)
-      .run();
-    throw refused;
-  }
-  if (row.failed_logins !== 0 || row.locked_until !== null) {
-    await env.DB.prepare("UPDATE accounts SET failed_logins = 0, locked_until = NULL WHERE id = ?").bind(row.id).run();
-  }
+  const locked = new AppError(423, "account_locked", "로그인 실패가 반복되어 잠시 잠겼습니다. 15분 후 다시 시도하세요 / Too many failed logins: locked for 15 minutes");
+  // Each try counts as a failure before the password is checked, in one statement, and the fifth locks
+  // the account there and then: parallel guesses cannot all pass the check, and a success undoes it.
+  const attempt = await env.DB.prepare(
+    `UPDATE accounts SET
+       failed_logins = CASE WHEN failed_logins + 1 >= ?1 THEN 0 ELSE failed_logins + 1 END,
+       locked_until = CASE WHEN failed_logins + 1 >= ?1 THEN ?2 ELSE NULL END
+     WHERE id = ?3 AND (locked_until IS NULL OR locked_until <= ?4) RETURNING id`,
+  )
+    .bind(MAX_FAILED_LOGINS, now + LOCKOUT_MS, row.id, now)
+    .first<{ id: string }>();
+  if (!attempt) throw locked;
+  if (!(await verifyPassword(password, row.password_hash))) throw refused;
+  await env.DB.prepare("UPDATE accounts SET failed_logins = 0, locked_until = NULL WHERE id = ?").bind(row.id).run();
   const session = row.facility_id ? `${row.facility_id}.${newCredential()}` : `approver.${newCredential()}`;
   const hash = await credentialHash(session);
   const sessionId = newId("ses");

@@ -2,7 +2,7 @@
 // devices, and revocation that takes effect at the very next scan.
 import { describe, expect, it } from "vitest";
 import { PBKDF2_ITERATIONS } from "../../../shared/src/index.js";
-import { activeFacility, addStaff, call, errorCode, json, mintQr, scan } from "./helpers.js";
+import { activeFacility, addStaff, call, errorCode, json, lastSms, mintQr, randomPhone, scan } from "./helpers.js";
 
 describe("accounts", () => {
   it("locks an account after 5 failed logins, even for the right password", async () => {
@@ -13,6 +13,44 @@ describe("accounts", () => {
     expect(await errorCode(await call("POST", "/v1/login", { loginId: f.loginId, password: f.password }))).toEqual({ status: 423, code: "account_locked" });
     // the session opened before the lockout keeps working: lockout stops guessing, not the owner's devices
     await json(await scan(f.session, (await mintQr()).qr), 200);
+  });
+
+  it("counts 50 parallel wrong guesses as they come: 5 are checked, the rest refused, and the account locks", async () => {
+    const f = await activeFacility();
+    const answers = await Promise.all(Array.from({ length: 50 }, (_, i) => call("POST", "/v1/login", { loginId: f.loginId, password: `guess ${i}` })));
+    const codes = await Promise.all(answers.map(async (r) => (await errorCode(r)).code));
+    expect(codes.filter((c) => c === "bad_credentials")).toHaveLength(5);
+    expect(codes.filter((c) => c === "account_locked")).toHaveLength(45);
+    expect(await errorCode(await call("POST", "/v1/login", { loginId: f.loginId, password: f.password }))).toEqual({ status: 423, code: "account_locked" });
+  });
+
+  it("the right password after 4 failures logs in and starts the count again", async () => {
+    const f = await activeFacility();
+    for (let round = 0; round < 2; round++) {
+      for (let i = 0; i < 4; i++) expect((await errorCode(await call("POST", "/v1/login", { loginId: f.loginId, password: `wrong ${i}` }))).code).toBe("bad_credentials");
+      await json(await call("POST", "/v1/login", { loginId: f.loginId, password: f.password }), 200);
+    }
+  });
+
+  it("phone verification takes 5 tries per code, however fast they come (R-F4)", async () => {
+    const phone = randomPhone();
+    await json(await call("POST", "/v1/phone/code", { phone }), 200);
+    const code = /(\d{6})/.exec(await lastSms(phone))![1]!;
+    const wrong = (i: number) => String((Number(code) + 1 + i) % 1_000_000).padStart(6, "0");
+    const answers = await Promise.all(Array.from({ length: 50 }, (_, i) => call("POST", "/v1/phone/verify", { phone, code: wrong(i) })));
+    const codes = await Promise.all(answers.map(async (r) => (await errorCode(r)).code));
+    expect(codes.filter((c) => c === "wrong_code")).toHaveLength(5);
+    expect(codes.filter((c) => c === "too_many_attempts")).toHaveLength(45);
+    expect(await errorCode(await call("POST", "/v1/phone/verify", { phone, code }))).toEqual({ status: 429, code: "too_many_attempts" });
+  });
+
+  it("sends one SMS code for 300 parallel requests, then none for 30 seconds (R-F4)", async () => {
+    const phone = randomPhone();
+    const answers = await Promise.all(Array.from({ length: 300 }, () => call("POST", "/v1/phone/code", { phone })));
+    expect(answers.map((r) => r.status).sort()).toEqual([200, ...Array<number>(299).fill(429)]);
+    const outbox = await json<{ messages: unknown[] }>(await call("GET", `/dev/outbox?phone=${phone}`), 200);
+    expect(outbox.messages).toHaveLength(1);
+    expect(await errorCode(await call("POST", "/v1/phone/code", { phone }))).toEqual({ status: 429, code: "too_soon" });
   });
 
   it("stores passwords as salted PBKDF2 within the Workers cap", async () => {

@@ -51,14 +51,16 @@ export function mountPhone(app: OpenAPIHono<RegistryEnv>): void {
     const now = c.var.clock.now();
     const phone = parseMobile(c.req.valid("json").phone);
     const phoneHash = await lookupHash(c.env, "phone", phone);
-    const last = await c.env.DB.prepare("SELECT sent_at FROM phone_codes WHERE phone_hash = ?").bind(phoneHash).first<{ sent_at: number }>();
-    if (last && now - last.sent_at < RESEND_AFTER_MS) throw new AppError(429, "too_soon", "잠시 후 다시 요청하세요 / Wait 30 seconds before asking again");
     const code = String(new DataView(randomBytes(4).buffer).getUint32(0) % 1_000_000).padStart(6, "0");
-    await c.env.DB.prepare(
-      "INSERT INTO phone_codes (phone_hash, code_hash, expires_at, attempts, sent_at) VALUES (?, ?, ?, 0, ?) ON CONFLICT (phone_hash) DO UPDATE SET code_hash = excluded.code_hash, expires_at = excluded.expires_at, attempts = 0, sent_at = excluded.sent_at",
+    // The 30-second wait is checked in the write itself: parallel requests send one SMS, not one each.
+    const stored = await c.env.DB.prepare(
+      `INSERT INTO phone_codes (phone_hash, code_hash, expires_at, attempts, sent_at) VALUES (?1, ?2, ?3, 0, ?4)
+       ON CONFLICT (phone_hash) DO UPDATE SET code_hash = excluded.code_hash, expires_at = excluded.expires_at, attempts = 0, sent_at = excluded.sent_at
+       WHERE phone_codes.sent_at <= ?4 - ?5`,
     )
-      .bind(phoneHash, await codeHash(c.env, phone, code), now + CODE_TTL_MS, now)
+      .bind(phoneHash, await codeHash(c.env, phone, code), now + CODE_TTL_MS, now, RESEND_AFTER_MS)
       .run();
+    if (!stored.meta.changes) throw new AppError(429, "too_soon", "잠시 후 다시 요청하세요 / Wait 30 seconds before asking again");
     await smsProvider(c.env, () => now).send({ to: phone, text: `[KI-Pass 출입명부] 인증번호 ${code} / verification code ${code}` });
     return c.json({ ok: true as const, message: "인증번호를 보냈습니다 / Code sent" }, 200);
   });
@@ -68,15 +70,18 @@ export function mountPhone(app: OpenAPIHono<RegistryEnv>): void {
     const body = c.req.valid("json");
     const phone = parseMobile(body.phone);
     const phoneHash = await lookupHash(c.env, "phone", phone);
-    const row = await c.env.DB.prepare("SELECT code_hash, expires_at, attempts FROM phone_codes WHERE phone_hash = ?")
-      .bind(phoneHash)
-      .first<{ code_hash: string; expires_at: number; attempts: number }>();
-    if (!row || row.expires_at <= now) throw new AppError(410, "code_expired", "인증번호가 만료되었습니다 / Code expired: ask for a new one");
-    if (row.attempts >= MAX_CODE_ATTEMPTS) throw new AppError(429, "too_many_attempts", "시도 횟수를 초과했습니다 / Too many attempts: ask for a new code");
-    if (row.code_hash !== (await codeHash(c.env, phone, body.code))) {
-      await c.env.DB.prepare("UPDATE phone_codes SET attempts = attempts + 1 WHERE phone_hash = ?").bind(phoneHash).run();
-      throw new AppError(422, "wrong_code", "인증번호가 틀렸습니다 / Wrong code");
+    // Each try is counted before the code is compared, in one statement: parallel guesses cannot all pass the check.
+    const row = await c.env.DB.prepare(
+      "UPDATE phone_codes SET attempts = attempts + 1 WHERE phone_hash = ? AND expires_at > ? AND attempts < ? RETURNING code_hash",
+    )
+      .bind(phoneHash, now, MAX_CODE_ATTEMPTS)
+      .first<{ code_hash: string }>();
+    if (!row) {
+      const code = await c.env.DB.prepare("SELECT expires_at FROM phone_codes WHERE phone_hash = ?").bind(phoneHash).first<{ expires_at: number }>();
+      if (!code || code.expires_at <= now) throw new AppError(410, "code_expired", "인증번호가 만료되었습니다 / Code expired: ask for a new one");
+      throw new AppError(429, "too_many_attempts", "시도 횟수를 초과했습니다 / Too many attempts: ask for a new code");
     }
+    if (row.code_hash !== (await codeHash(c.env, phone, body.code))) throw new AppError(422, "wrong_code", "인증번호가 틀렸습니다 / Wrong code");
     const proof = newCredential();
     const expiresAt = now + PROOF_TTL_MS;
     await c.env.DB.batch([
