@@ -23,28 +23,28 @@ interface InvestigatorRow {
   name: string;
   role: Role;
   password_hash: string;
-  failed_logins: number;
-  locked_until: number;
   active: number;
 }
 
 export class Investigators {
   constructor(private readonly db: D1Database) {}
 
-  async count(): Promise<number> {
-    return (await this.db.prepare("SELECT COUNT(*) AS n FROM investigators").first<{ n: number }>())?.n ?? 0;
-  }
-
+  /** `createdBy` null is the bootstrap: it creates only the first account (checked in the insert, so two at once make one). */
   async create(who: Investigator & { password: string }, createdBy: string | null, now: number): Promise<Investigator> {
+    let inserted: D1Result;
     try {
-      await this.db
-        .prepare("INSERT INTO investigators (id, name, role, password_hash, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?)")
+      inserted = await this.db
+        .prepare(
+          `INSERT INTO investigators (id, name, role, password_hash, created_at, created_by)
+           SELECT ?1, ?2, ?3, ?4, ?5, ?6 WHERE ?6 IS NOT NULL OR NOT EXISTS (SELECT 1 FROM investigators)`,
+        )
         .bind(who.id, who.name, who.role, await hashPassword(who.password), now, createdBy)
         .run();
     } catch (err) {
       if (/constraint/i.test(String(err))) throw new AppError(409, "investigator_exists", `investigator "${who.id}" already exists`);
       throw err;
     }
+    if (!inserted.meta.changes) throw new AppError(409, "already_bootstrapped", "investigators exist: a supervisor adds the others");
     return { id: who.id, name: who.name, role: who.role };
   }
 
@@ -69,18 +69,22 @@ export class Investigators {
       await verifyPassword(password, DUMMY_HASH); // same cost either way
       throw refused;
     }
-    if (row.locked_until > now) {
-      throw new AppError(423, "account_locked", `계정이 잠겼습니다 / account locked until ${new Date(row.locked_until).toISOString()}`);
+    // Each try counts as a failure before the password is checked, in one statement, and the fifth locks
+    // the account there and then: parallel guesses cannot all pass the check, and a success undoes it.
+    const attempt = await this.db
+      .prepare(
+        `UPDATE investigators SET
+           failed_logins = CASE WHEN failed_logins + 1 >= ?1 THEN 0 ELSE failed_logins + 1 END,
+           locked_until = CASE WHEN failed_logins + 1 >= ?1 THEN ?2 ELSE 0 END
+         WHERE id = ?3 AND locked_until <= ?4 RETURNING id`,
+      )
+      .bind(MAX_FAILED_LOGINS, now + LOCKOUT_MS, id, now)
+      .first<{ id: string }>();
+    if (!attempt) {
+      const until = (await this.db.prepare("SELECT locked_until FROM investigators WHERE id = ?").bind(id).first<{ locked_until: number }>())?.locked_until ?? now;
+      throw new AppError(423, "account_locked", `계정이 잠겼습니다 / account locked until ${new Date(until).toISOString()}`);
     }
-    if (!(await verifyPassword(password, row.password_hash))) {
-      const failed = row.failed_logins + 1;
-      const lockedUntil = failed >= MAX_FAILED_LOGINS ? now + LOCKOUT_MS : 0;
-      await this.db
-        .prepare("UPDATE investigators SET failed_logins = ?, locked_until = ? WHERE id = ?")
-        .bind(lockedUntil ? 0 : failed, lockedUntil, id)
-        .run();
-      throw refused;
-    }
+    if (!(await verifyPassword(password, row.password_hash))) throw refused;
     await this.db.prepare("UPDATE investigators SET failed_logins = 0, locked_until = 0 WHERE id = ?").bind(id).run();
     const token = newCredential();
     const expiresAt = now + SESSION_MS;

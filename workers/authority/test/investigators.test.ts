@@ -37,6 +37,13 @@ describe("bootstrap", () => {
     expect(again).toMatchObject({ status: 409, body: { error: { code: "already_bootstrapped" } } });
   });
 
+  it("makes one supervisor of 50 bootstraps sent at once", async () => {
+    const answers = await Promise.all(Array.from({ length: 50 }, (_, i) => call("/api/bootstrap", { body: { ...supervisor, id: `sup-${i}` }, auth: BOOT })));
+    expect(answers.map((a) => a.status).sort()).toEqual([201, ...Array<number>(49).fill(409)]);
+    for (const a of answers.filter((a) => a.status === 409)) expect(a).toMatchObject({ body: { error: { code: "already_bootstrapped" } } });
+    expect(await env.DB.prepare("SELECT COUNT(*) AS n FROM investigators").first("n")).toBe(1);
+  });
+
   it("refuses a weak password or a bad id with the error envelope", async () => {
     const res = await call("/api/bootstrap", { body: { ...supervisor, password: "short" }, auth: BOOT });
     expect(res).toMatchObject({ status: 400, body: { error: { code: "invalid_request" } } });
@@ -71,6 +78,20 @@ describe("sign-in", () => {
     expect(await login(supervisor.id, supervisor.password)).toMatchObject({ status: 423, body: { error: { code: "account_locked" } } });
     vi.setSystemTime(Date.parse("2026-11-27T01:00:00Z") + LOCKOUT_MS + 1);
     expect((await login(supervisor.id, supervisor.password)).status).toBe(200);
+  });
+
+  it(`checks only ${MAX_FAILED_LOGINS} of 50 wrong passwords sent at once, then locks`, async () => {
+    const answers = await Promise.all(Array.from({ length: 50 }, (_, i) => login(supervisor.id, `guess number ${i}`)));
+    expect(answers.filter((a) => a.status === 401)).toHaveLength(MAX_FAILED_LOGINS);
+    expect(answers.filter((a) => a.status === 423)).toHaveLength(50 - MAX_FAILED_LOGINS);
+    expect((await login(supervisor.id, supervisor.password)).status).toBe(423);
+  });
+
+  it("the right password after 4 failures logs in and starts the count again", async () => {
+    for (let round = 0; round < 2; round++) {
+      for (let i = 0; i < MAX_FAILED_LOGINS - 1; i++) expect((await login(supervisor.id, "wrong password!")).status).toBe(401);
+      expect((await login(supervisor.id, supervisor.password)).status).toBe(200);
+    }
   });
 });
 
