@@ -75,6 +75,14 @@ describe("first-time flow", () => {
     expect(again.status).toBe(410);
   });
 
+  it("sends one code for 300 requests for one phone at once", async () => {
+    const phone = freshPhone();
+    const answers = await Promise.all(Array.from({ length: 300 }, () => post("/api/v1/verifications", { phone })));
+    expect(answers.map((r) => r.status).sort()).toEqual([201, ...Array<number>(299).fill(429)]);
+    const outbox = (await (await call(`/dev/outbox?phone=${phone}`)).json()) as { messages: unknown[] };
+    expect(outbox.messages).toHaveLength(1);
+  });
+
   it("throttles new codes for one phone (30 s)", async () => {
     const phone = freshPhone();
     await verify(phone);

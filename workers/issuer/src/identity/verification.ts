@@ -32,20 +32,24 @@ export interface StartedVerification {
 /** Sends a code to `phone` (already normalized). Throttled per phone. */
 export async function startVerification(env: IssuerBindings, sms: SmsProvider, phone: string, now: number): Promise<StartedVerification> {
   const hash = await phoneHash(env, phone);
-  const recent = await env.DB.prepare("SELECT COUNT(*) AS n, MAX(created_at) AS last FROM phone_verifications WHERE phone_hash = ? AND created_at > ?")
-    .bind(hash, now - HOUR)
-    .first<{ n: number; last: number | null }>();
-  if (recent?.last != null && now - recent.last < RESEND_AFTER_MS) {
-    throw new AppError(429, "resend_too_soon", `잠시 후 다시 요청하세요 / wait ${Math.ceil((recent.last + RESEND_AFTER_MS - now) / 1000)} s before asking for a new code`);
-  }
-  if ((recent?.n ?? 0) >= MAX_SENDS_PER_HOUR) {
-    throw new AppError(429, "too_many_codes", "인증번호 요청이 너무 많습니다. 1시간 후 다시 시도하세요 / too many codes for this number; try again in an hour");
-  }
   const id = toBase64url(randomBytes(16));
   const code = newCode();
-  await env.DB.prepare("INSERT INTO phone_verifications (id, phone_hash, code_hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?)")
-    .bind(id, hash, await codeHash(env, id, code), now, now + CODE_TTL_MS)
+  // The wait and the hourly cap are checked in the insert itself: parallel requests send one SMS, not one each.
+  const stored = await env.DB.prepare(
+    `INSERT INTO phone_verifications (id, phone_hash, code_hash, created_at, expires_at)
+     SELECT ?1, ?2, ?3, ?4, ?5
+     WHERE (SELECT COUNT(*) FROM phone_verifications WHERE phone_hash = ?2 AND created_at > ?4 - ?6) < ?7
+       AND NOT EXISTS (SELECT 1 FROM phone_verifications WHERE phone_hash = ?2 AND created_at > ?4 - ?8)`,
+  )
+    .bind(id, hash, await codeHash(env, id, code), now, now + CODE_TTL_MS, HOUR, MAX_SENDS_PER_HOUR, RESEND_AFTER_MS)
     .run();
+  if (!stored.meta.changes) {
+    const last = await env.DB.prepare("SELECT MAX(created_at) AS last FROM phone_verifications WHERE phone_hash = ?").bind(hash).first<{ last: number | null }>();
+    if (last?.last != null && now - last.last < RESEND_AFTER_MS) {
+      throw new AppError(429, "resend_too_soon", `잠시 후 다시 요청하세요 / wait ${Math.ceil((last.last + RESEND_AFTER_MS - now) / 1000)} s before asking for a new code`);
+    }
+    throw new AppError(429, "too_many_codes", "인증번호 요청이 너무 많습니다. 1시간 후 다시 시도하세요 / too many codes for this number; try again in an hour");
+  }
   await sms.send({ to: phone, text: `[KI-Pass] 인증번호 ${code} (3분 안에 입력하세요 / your code, valid 3 minutes)` });
   return { verificationId: id, expiresAt: now + CODE_TTL_MS, resendAfter: now + RESEND_AFTER_MS };
 }
