@@ -6,10 +6,11 @@
  *   auth.ts     logins, lockout, sessions
  *   durable/    Facility, TokenLedger, DayKeyVault and the retention sweep
  *   directory/  D1 directory helpers (facilities, accounts; the cron that keeps
- *               Facility objects in step with it)
+ *               Facility objects in step with it and deletes expired rows)
  */
 import { allowBrowserOrigins, createApp, landingPage, mountAuthorityPing, mountDevOutbox, mountOperations, mountPartyBasics, pinnedAuthorityJwks, signingKeys } from "@kipass/shared";
 import { identity, type RegistryBindings, type RegistryEnv } from "./config.js";
+import { deleteExpired } from "./directory/expiry.js";
 import { repairFacilities } from "./directory/objects.js";
 import { mountAccounts } from "./routes/accounts.js";
 import { mountApprover } from "./routes/approver.js";
@@ -70,8 +71,10 @@ mountOperations(app, registryOperations);
 
 export default {
   fetch: app.fetch,
-  // Every minute: Facility objects a failed or cut-off request left behind the directory catch up (directory/objects.ts).
+  // Every minute: Facility objects a failed or cut-off request left behind the directory catch up
+  // (directory/objects.ts), and expired sessions, codes and phone proofs go (directory/expiry.ts).
   scheduled(controller, env, ctx) {
     ctx.waitUntil(repairFacilities(env, controller.scheduledTime));
+    ctx.waitUntil(deleteExpired(env, controller.scheduledTime));
   },
 } satisfies ExportedHandler<Env>;

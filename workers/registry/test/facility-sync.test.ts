@@ -4,20 +4,12 @@
 // date. Here the lost call is what is left when the request stops right
 // after its D1 batch; the scan path (which reads only the object) shows
 // whether the object caught up.
-import { createExecutionContext, createScheduledController, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import worker from "../src/index.js";
 import { markFacility } from "../src/directory/objects.js";
-import { activeFacility, addStaff, call, errorCode, json, lastSms, login, mintQr, phoneProof, randomPhone, registerFacility, registration, scan, validBusinessNumber } from "./helpers.js";
+import { activeFacility, addStaff, call, errorCode, json, lastSms, login, mintQr, phoneProof, randomPhone, registerFacility, registration, runCron, scan, validBusinessNumber } from "./helpers.js";
 
 const marks = async () => (await env.DB.prepare("SELECT facility_id FROM facility_sync").all<{ facility_id: string }>()).results.map((r) => r.facility_id);
-
-async function runCron(): Promise<void> {
-  const ctx = createExecutionContext();
-  worker.scheduled(createScheduledController({ scheduledTime: Date.now(), cron: "* * * * *" }), env, ctx);
-  await waitOnExecutionContext(ctx);
-}
 
 /** Runs `request` while D1 fails every batch that marks a facility (its table is out of reach). */
 async function withMarksFailing(request: () => Promise<Response>): Promise<Response> {

@@ -1,8 +1,10 @@
 // Test helpers: drive the registry over its public API as a facility, a
 // scanner device, an approver and an issuer (minting real KP1 tokens with
 // the test issuers' keys) would.
+import { createExecutionContext, createScheduledController, waitOnExecutionContext } from "cloudflare:test";
 import { exports, env } from "cloudflare:workers";
 import { expect } from "vitest";
+import worker from "../src/index.js";
 import { SEALED_BYTES, importPartyKey, isValidBusinessNumber, mintToken, randomBytes, type KeyRing, type PartyJwk } from "../../../shared/src/index.js";
 
 export const BASE = "https://registry.test";
@@ -15,6 +17,13 @@ export const testEnv = env as typeof env & {
 };
 
 export const send = (req: Request) => exports.default.fetch(req);
+
+/** Runs the registry's every-minute cron as of `at`, to the end of its work. */
+export async function runCron(at = Date.now()): Promise<void> {
+  const ctx = createExecutionContext();
+  worker.scheduled(createScheduledController({ scheduledTime: at, cron: "* * * * *" }), env, ctx);
+  await waitOnExecutionContext(ctx);
+}
 
 export async function call(method: string, path: string, body?: unknown, session?: string): Promise<Response> {
   const headers: Record<string, string> = {};

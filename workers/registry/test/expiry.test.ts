@@ -1,0 +1,37 @@
+// The cron deletes what has expired from the directory, and nothing else:
+// sessions after 12 hours, SMS codes after 5 minutes, unused phone proofs
+// (each an encrypted phone number) after 30 minutes.
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { HOUR, MINUTE } from "@kipass/shared";
+import { activeFacility, call, json, mintQr, phoneProof, randomPhone, runCron, scan } from "./helpers.js";
+
+const rows = async () => {
+  const [sessions, codes, proofs] = await Promise.all(
+    ["sessions", "phone_codes", "phone_proofs"].map(async (t) => (await env.DB.prepare(`SELECT COUNT(*) AS n FROM ${t}`).first<{ n: number }>())?.n ?? 0),
+  );
+  return { sessions, codes, proofs };
+};
+
+describe("expiry", () => {
+  it("deletes sessions, codes and phone proofs once they have expired, and keeps the live ones", async () => {
+    const start = Date.now();
+    const f = await activeFacility(); // spends a proof, opens a session
+    await phoneProof(randomPhone()); // a proof never used
+    await json(await call("POST", "/v1/phone/code", { phone: randomPhone() }), 200); // a code never entered
+    const before = await rows();
+    expect(before).toEqual({ sessions: 1, codes: 1, proofs: 1 });
+
+    await runCron(start + MINUTE);
+    expect(await rows()).toEqual(before);
+    await json(await scan(f.session, (await mintQr()).qr), 200);
+
+    await runCron(start + 10 * MINUTE); // the code has expired
+    expect(await rows()).toEqual({ sessions: 1, codes: 0, proofs: 1 });
+    await runCron(start + HOUR); // the proof has expired
+    expect(await rows()).toEqual({ sessions: 1, codes: 0, proofs: 0 });
+    await json(await call("GET", "/v1/sessions", undefined, f.session), 200);
+    await runCron(start + 13 * HOUR); // the session has expired
+    expect(await rows()).toEqual({ sessions: 0, codes: 0, proofs: 0 });
+  });
+});
