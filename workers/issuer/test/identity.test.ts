@@ -2,6 +2,7 @@
 // re-use of the credential, revocation, and the guardian rule for under-14s.
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { MINUTE } from "@kipass/shared";
 import { CONSENT, call, enrol, freshPhone, mint, post, verify } from "./wallet-client.js";
 
 const errorCode = async (res: Response) => ((await res.json()) as { error: { code: string } }).error.code;
@@ -81,6 +82,15 @@ describe("first-time flow", () => {
     expect(answers.map((r) => r.status).sort()).toEqual([201, ...Array<number>(299).fill(429)]);
     const outbox = (await (await call(`/dev/outbox?phone=${phone}`)).json()) as { messages: unknown[] };
     expect(outbox.messages).toHaveLength(1);
+  });
+
+  it("keeps about an hour of SMS codes: a new code deletes those older than the hourly cap looks at", async () => {
+    const now = Date.now();
+    const insert = env.DB.prepare("INSERT INTO phone_verifications (id, phone_hash, code_hash, created_at, expires_at) VALUES (?, ?, 'x', ?, ?)");
+    await env.DB.batch([insert.bind("stale-code", "stale-phone", now - 2 * 60 * MINUTE, now - 117 * MINUTE), insert.bind("recent-code", "recent-phone", now - 10 * MINUTE, now - 7 * MINUTE)]);
+    await verify(freshPhone());
+    const { results } = await env.DB.prepare("SELECT id FROM phone_verifications WHERE id IN ('stale-code', 'recent-code')").all<{ id: string }>();
+    expect(results.map((r) => r.id)).toEqual(["recent-code"]);
   });
 
   it("throttles new codes for one phone (30 s)", async () => {

@@ -11,6 +11,8 @@ export const CODE_TTL_MS = 3 * MINUTE;
 export const MAX_ATTEMPTS = 5;
 export const RESEND_AFTER_MS = 30 * SECOND;
 export const MAX_SENDS_PER_HOUR = 5;
+/** Codes older than an hour that each new code deletes: up to 100 old for 1 new, so any backlog drains. */
+const STALE_CHUNK = 100;
 
 export const phoneHash = (env: IssuerBindings, phone: string) => lookupHash(env, "phone", phone);
 const codeHash = (env: IssuerBindings, id: string, code: string) => lookupHash(env, "code", `${id}:${code}`);
@@ -35,14 +37,18 @@ export async function startVerification(env: IssuerBindings, sms: SmsProvider, p
   const id = toBase64url(randomBytes(16));
   const code = newCode();
   // The wait and the hourly cap are checked in the insert itself: parallel requests send one SMS, not one each.
-  const stored = await env.DB.prepare(
-    `INSERT INTO phone_verifications (id, phone_hash, code_hash, created_at, expires_at)
-     SELECT ?1, ?2, ?3, ?4, ?5
-     WHERE (SELECT COUNT(*) FROM phone_verifications WHERE phone_hash = ?2 AND created_at > ?4 - ?6) < ?7
-       AND NOT EXISTS (SELECT 1 FROM phone_verifications WHERE phone_hash = ?2 AND created_at > ?4 - ?8)`,
-  )
-    .bind(id, hash, await codeHash(env, id, code), now, now + CODE_TTL_MS, HOUR, MAX_SENDS_PER_HOUR, RESEND_AFTER_MS)
-    .run();
+  // Each new code also deletes up to STALE_CHUNK codes past the hour the cap looks at, so the table holds
+  // about an hour of codes, not a record of when every phone ever asked for one.
+  const [, stored] = await env.DB.batch([
+    env.DB.prepare("DELETE FROM phone_verifications WHERE rowid IN (SELECT rowid FROM phone_verifications WHERE created_at <= ? LIMIT ?)").bind(now - HOUR, STALE_CHUNK),
+    env.DB.prepare(
+      `INSERT INTO phone_verifications (id, phone_hash, code_hash, created_at, expires_at)
+       SELECT ?1, ?2, ?3, ?4, ?5
+       WHERE (SELECT COUNT(*) FROM phone_verifications WHERE phone_hash = ?2 AND created_at > ?4 - ?6) < ?7
+         AND NOT EXISTS (SELECT 1 FROM phone_verifications WHERE phone_hash = ?2 AND created_at > ?4 - ?8)`,
+    ).bind(id, hash, await codeHash(env, id, code), now, now + CODE_TTL_MS, HOUR, MAX_SENDS_PER_HOUR, RESEND_AFTER_MS),
+  ]);
+  if (!stored) throw new Error("D1 batch returned no result for the insert");
   if (!stored.meta.changes) {
     const last = await env.DB.prepare("SELECT MAX(created_at) AS last FROM phone_verifications WHERE phone_hash = ?").bind(hash).first<{ last: number | null }>();
     if (last?.last != null && now - last.last < RESEND_AFTER_MS) {
