@@ -88,10 +88,11 @@ export class Investigators {
     await this.db.prepare("UPDATE investigators SET failed_logins = 0, locked_until = 0 WHERE id = ?").bind(id).run();
     const token = newCredential();
     const expiresAt = now + SESSION_MS;
-    await this.db
-      .prepare("INSERT INTO sessions (token_hash, investigator_id, created_at, expires_at) VALUES (?, ?, ?, ?)")
-      .bind(await credentialHash(token), id, now, expiresAt)
-      .run();
+    // Expired sessions go with each login (a few hundred investigators: a small table).
+    await this.db.batch([
+      this.db.prepare("DELETE FROM sessions WHERE expires_at <= ?").bind(now),
+      this.db.prepare("INSERT INTO sessions (token_hash, investigator_id, created_at, expires_at) VALUES (?, ?, ?, ?)").bind(await credentialHash(token), id, now, expiresAt),
+    ]);
     return { token, expiresAt, investigator: { id: row.id, name: row.name, role: row.role } };
   }
 

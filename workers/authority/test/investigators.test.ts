@@ -64,6 +64,14 @@ describe("sign-in", () => {
     expect((await call("/api/me", { token })).status).toBe(401);
   });
 
+  it("deletes expired sessions when someone logs in, and keeps live ones", async () => {
+    const live = await tokenOf(supervisor.id, supervisor.password);
+    await env.DB.prepare("INSERT INTO sessions (token_hash, investigator_id, created_at, expires_at) VALUES ('expired-session', ?, 0, ?)").bind(supervisor.id, Date.now() - 1).run();
+    await tokenOf(supervisor.id, supervisor.password);
+    expect(await env.DB.prepare("SELECT COUNT(*) AS n FROM sessions WHERE token_hash = 'expired-session'").first("n")).toBe(0);
+    expect((await call("/api/me", { token: live })).status).toBe(200);
+  });
+
   it("answers a wrong password and an unknown id alike", async () => {
     const wrong = await login(supervisor.id, "not the password");
     const unknown = await login("nobody", "not the password");
