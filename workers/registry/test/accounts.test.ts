@@ -1,8 +1,9 @@
 // Managers and staff (R-F4, R-F5): lockout after repeated failures, staff
 // devices, and revocation that takes effect at the very next scan.
-import { describe, expect, it } from "vitest";
-import { PBKDF2_ITERATIONS } from "../../../shared/src/index.js";
-import { activeFacility, addStaff, call, errorCode, json, lastSms, mintQr, randomPhone, scan } from "./helpers.js";
+import { describe, expect, it, vi } from "vitest";
+import { HOUR, MINUTE, PBKDF2_ITERATIONS, SECOND } from "../../../shared/src/index.js";
+import { MAX_CODES_PER_HOUR } from "../src/routes/phone.js";
+import { activeFacility, addStaff, call, errorCode, json, lastSms, mintQr, randomPhone, runCron, scan } from "./helpers.js";
 
 describe("accounts", () => {
   it("locks an account after 5 failed logins, even for the right password", async () => {
@@ -51,6 +52,28 @@ describe("accounts", () => {
     const outbox = await json<{ messages: unknown[] }>(await call("GET", `/dev/outbox?phone=${phone}`), 200);
     expect(outbox.messages).toHaveLength(1);
     expect(await errorCode(await call("POST", "/v1/phone/code", { phone }))).toEqual({ status: 429, code: "too_soon" });
+  });
+
+  it("sends a phone at most 5 codes an hour, used or not, and the expiry cron does not start the count again (R-F4)", async () => {
+    vi.useFakeTimers({ toFake: ["Date"] });
+    try {
+      const start = Date.parse("2026-11-27T01:00:00Z");
+      const phone = randomPhone();
+      const sendAt = async (at: number) => {
+        vi.setSystemTime(at);
+        return call("POST", "/v1/phone/code", { phone });
+      };
+      for (let i = 0; i < MAX_CODES_PER_HOUR; i++) await json(await sendAt(start + i * 31 * SECOND), 200);
+      // A success does not start the count again either.
+      const code = /(\d{6})/.exec(await lastSms(phone))![1]!;
+      await json(await call("POST", "/v1/phone/verify", { phone, code }), 200);
+      expect(await errorCode(await sendAt(start + 10 * MINUTE))).toEqual({ status: 429, code: "too_many_codes" });
+      await runCron(start + 30 * MINUTE);
+      expect(await errorCode(await sendAt(start + 30 * MINUTE))).toEqual({ status: 429, code: "too_many_codes" });
+      await json(await sendAt(start + HOUR + SECOND), 200);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it("stores passwords as salted PBKDF2 within the Workers cap", async () => {

@@ -1,10 +1,12 @@
 /** R-F4: the manager verifies their own phone before choosing an ID and password. */
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
-import { AppError, MINUTE, SECOND, credentialHash, encryptField, errorResponses, newCredential, normalizeMobile, randomBytes } from "@kipass/shared";
+import { AppError, HOUR, MINUTE, SECOND, credentialHash, encryptField, errorResponses, newCredential, normalizeMobile, randomBytes } from "@kipass/shared";
 import { fieldKey, lookupHash, smsProvider, type RegistryBindings, type RegistryEnv } from "../config.js";
 
 const CODE_TTL_MS = 5 * MINUTE;
 const RESEND_AFTER_MS = 30 * SECOND;
+/** Codes per phone in an hour's window (the issuer's limit too). */
+export const MAX_CODES_PER_HOUR = 5;
 const MAX_CODE_ATTEMPTS = 5;
 const PROOF_TTL_MS = 30 * MINUTE;
 
@@ -52,15 +54,21 @@ export function mountPhone(app: OpenAPIHono<RegistryEnv>): void {
     const phone = parseMobile(c.req.valid("json").phone);
     const phoneHash = await lookupHash(c.env, "phone", phone);
     const code = String(new DataView(randomBytes(4).buffer).getUint32(0) % 1_000_000).padStart(6, "0");
-    // The 30-second wait is checked in the write itself: parallel requests send one SMS, not one each.
+    // The 30-second wait and the hourly cap are checked in the write itself: parallel requests send one SMS, not one each.
     const stored = await c.env.DB.prepare(
-      `INSERT INTO phone_codes (phone_hash, code_hash, expires_at, attempts, sent_at) VALUES (?1, ?2, ?3, 0, ?4)
-       ON CONFLICT (phone_hash) DO UPDATE SET code_hash = excluded.code_hash, expires_at = excluded.expires_at, attempts = 0, sent_at = excluded.sent_at
-       WHERE phone_codes.sent_at <= ?4 - ?5`,
+      `INSERT INTO phone_codes (phone_hash, code_hash, expires_at, attempts, sent_at, window_start, window_sends) VALUES (?1, ?2, ?3, 0, ?4, ?4, 1)
+       ON CONFLICT (phone_hash) DO UPDATE SET code_hash = excluded.code_hash, expires_at = excluded.expires_at, attempts = 0, sent_at = excluded.sent_at,
+         window_start = CASE WHEN phone_codes.window_start <= ?4 - ?6 THEN ?4 ELSE phone_codes.window_start END,
+         window_sends = CASE WHEN phone_codes.window_start <= ?4 - ?6 THEN 1 ELSE phone_codes.window_sends + 1 END
+       WHERE phone_codes.sent_at <= ?4 - ?5 AND (phone_codes.window_start <= ?4 - ?6 OR phone_codes.window_sends < ?7)`,
     )
-      .bind(phoneHash, await codeHash(c.env, phone, code), now + CODE_TTL_MS, now, RESEND_AFTER_MS)
+      .bind(phoneHash, await codeHash(c.env, phone, code), now + CODE_TTL_MS, now, RESEND_AFTER_MS, HOUR, MAX_CODES_PER_HOUR)
       .run();
-    if (!stored.meta.changes) throw new AppError(429, "too_soon", "잠시 후 다시 요청하세요 / Wait 30 seconds before asking again");
+    if (!stored.meta.changes) {
+      const last = await c.env.DB.prepare("SELECT sent_at FROM phone_codes WHERE phone_hash = ?").bind(phoneHash).first<{ sent_at: number }>();
+      if (last && now - last.sent_at < RESEND_AFTER_MS) throw new AppError(429, "too_soon", "잠시 후 다시 요청하세요 / Wait 30 seconds before asking again");
+      throw new AppError(429, "too_many_codes", "인증번호 요청이 너무 많습니다. 1시간 후 다시 시도하세요 / Too many codes for this number: try again within the hour");
+    }
     await smsProvider(c.env, () => now).send({ to: phone, text: `[KI-Pass 출입명부] 인증번호 ${code} / verification code ${code}` });
     return c.json({ ok: true as const, message: "인증번호를 보냈습니다 / Code sent" }, 200);
   });
@@ -85,7 +93,8 @@ export function mountPhone(app: OpenAPIHono<RegistryEnv>): void {
     const proof = newCredential();
     const expiresAt = now + PROOF_TTL_MS;
     await c.env.DB.batch([
-      c.env.DB.prepare("DELETE FROM phone_codes WHERE phone_hash = ?").bind(phoneHash),
+      // Spent, but kept until its hour ends: the hourly cap counts it (the expiry cron deletes it then).
+      c.env.DB.prepare("UPDATE phone_codes SET expires_at = ? WHERE phone_hash = ?").bind(now, phoneHash),
       c.env.DB.prepare("INSERT INTO phone_proofs (hash, phone, expires_at) VALUES (?, ?, ?)").bind(
         await credentialHash(proof),
         await encryptField(await fieldKey(c.env), phone, "phone"),
