@@ -100,6 +100,7 @@ describe("scanner UI in Chromium", () => {
     await page.check("#agree");
     await page.fill("#reg-phone", "010-5555-0001");
     await page.click("text=인증번호 받기");
+    await page.waitForSelector("#reg-code", { state: "visible" }); // the code field opens once the registry has sent the SMS
     await page.fill("#reg-code", await codeFromOutbox(registry, "010-5555-0001"));
     await page.click("text=확인");
     await page.waitForSelector("text=휴대전화 인증이 완료되었습니다.");
@@ -225,7 +226,8 @@ describe("scanner UI in Chromium", () => {
     });
     await page.goto(`${ui}/#/login`);
     await page.waitForSelector("#login-id", { timeout: 20_000 });
-    expect(asked).toBe(3);
+    // At least the two failures and one success; a slow cold answer can time out and be asked again.
+    expect(asked).toBeGreaterThanOrEqual(3);
     await page.unroute(config);
 
     // Unreachable for good: a message that says what to do, and a button that tries again.
