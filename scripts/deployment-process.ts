@@ -45,6 +45,7 @@ export function spawnDeployment(d: Deployment, stateDir: string, logFile: string
     [
       "dev", "--env", d.env, "--env-file", devVarsPath(d.env), "--ip", "127.0.0.1", "--port", String(d.port), "--inspector-port", String(d.inspectorPort),
       "--persist-to", join(stateDir, d.env), "--show-interactive-dev-session=false",
+      ...(d.cron ? ["--test-scheduled"] : []),
       ...Object.entries(localUrls(d)).flatMap(([k, v]) => ["--var", `${k}:${v}`]),
     ],
     // Parties talk over HTTP only. A dev registry of this stack's own keeps another
@@ -54,6 +55,32 @@ export function spawnDeployment(d: Deployment, stateDir: string, logFile: string
   child.stdout?.pipe(log);
   child.stderr?.pipe(log);
   return child;
+}
+
+/** How often the stack runs each deployment's cron: the registry's trigger is every minute. */
+export const CRON_INTERVAL_MS = 60_000;
+
+/**
+ * wrangler dev does not fire cron triggers. The stack does, through the
+ * /__scheduled route `--test-scheduled` adds: once at start, then every
+ * minute, so the local registry repairs facility sync and deletes expired
+ * rows as production does. Returns a function that stops the ticking.
+ */
+export function tickCrons(deployments: readonly Deployment[], report: (message: string) => void): () => void {
+  const tick = () => {
+    for (const d of deployments.filter((x) => x.cron)) {
+      fetch(`${localUrl(d)}/__scheduled?cron=*+*+*+*+*`, { signal: AbortSignal.timeout(CRON_INTERVAL_MS / 2) }).then(
+        async (res) => {
+          if (!res.ok) report(`${d.env}: cron run failed (HTTP ${res.status}): ${(await res.text()).slice(0, 200)}`);
+        },
+        (err: unknown) => report(`${d.env}: cron run not reached: ${err instanceof Error ? err.message : String(err)}`),
+      );
+    }
+  };
+  tick();
+  const timer = setInterval(tick, CRON_INTERVAL_MS);
+  timer.unref();
+  return () => clearInterval(timer);
 }
 
 export function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {

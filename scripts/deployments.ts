@@ -7,6 +7,8 @@ export interface Deployment {
   port: number;
   inspectorPort: number;
   d1: boolean;
+  /** Has cron triggers in wrangler.toml, which wrangler dev does not fire: the stack does (deployment-process.ts). */
+  cron: boolean;
 }
 
 /** KIPASS_PORT_OFFSET shifts every port, so two stacks can run side by side. */
@@ -14,12 +16,12 @@ const offset = Number(process.env.KIPASS_PORT_OFFSET ?? 0);
 
 export const DEPLOYMENTS: readonly Deployment[] = (
   [
-    { env: "naver", kind: "issuer", port: 8701, inspectorPort: 9701, d1: true },
-    { env: "pass", kind: "issuer", port: 8702, inspectorPort: 9702, d1: true },
-    { env: "kakao", kind: "issuer", port: 8703, inspectorPort: 9703, d1: true },
-    { env: "registry", kind: "registry", port: 8710, inspectorPort: 9710, d1: true },
-    { env: "authority", kind: "authority", port: 8720, inspectorPort: 9720, d1: true },
-    { env: "scanner-ui", kind: "scanner-ui", port: 8730, inspectorPort: 9730, d1: false },
+    { env: "naver", kind: "issuer", port: 8701, inspectorPort: 9701, d1: true, cron: false },
+    { env: "pass", kind: "issuer", port: 8702, inspectorPort: 9702, d1: true, cron: false },
+    { env: "kakao", kind: "issuer", port: 8703, inspectorPort: 9703, d1: true, cron: false },
+    { env: "registry", kind: "registry", port: 8710, inspectorPort: 9710, d1: true, cron: true },
+    { env: "authority", kind: "authority", port: 8720, inspectorPort: 9720, d1: true, cron: false },
+    { env: "scanner-ui", kind: "scanner-ui", port: 8730, inspectorPort: 9730, d1: false, cron: false },
   ] as const
 ).map((d) => ({ ...d, port: d.port + offset, inspectorPort: d.inspectorPort + offset }));
 

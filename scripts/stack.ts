@@ -4,6 +4,7 @@
  * local D1/DO state. First run generates every party's keys. Waits until
  * every deployment answers /healthz, then prints the table of URLs.
  * Ctrl-C stops them all; a deployment that dies is reported with its log.
+ * Cron triggers run every minute (wrangler dev does not fire them).
  *
  * KIPASS_STATE_DIR   where local D1/DO state lives (default .wrangler/state)
  * KIPASS_LOG_DIR     where each deployment's log goes (default .stack/logs)
@@ -12,7 +13,7 @@
 import type { ChildProcess } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { assertPortsFree, migrate, signalGroup, spawnDeployment, tail, waitHealthy } from "./deployment-process.js";
+import { assertPortsFree, migrate, signalGroup, spawnDeployment, tail, tickCrons, waitHealthy } from "./deployment-process.js";
 import { DEPLOYMENTS, localUrl } from "./deployments.js";
 import { ROOT, ensureDevVars } from "./dev-vars.js";
 
@@ -22,10 +23,12 @@ const READY_TIMEOUT_MS = 120_000;
 
 const children = new Map<string, ChildProcess>();
 let stopping = false;
+let stopCrons = () => {};
 
 /** Stops every deployment; the process exits with `code` once they are gone. */
 function shutdown(code: number): void {
   stopping = true;
+  stopCrons();
   process.exitCode = code;
   for (const child of children.values()) signalGroup(child, "SIGTERM");
   const force = setTimeout(() => {
@@ -44,6 +47,8 @@ function printTable(): void {
   console.log(line(head));
   console.log(widths.map((w) => "-".repeat(w)).join("  "));
   for (const r of rows) console.log(line(r));
+  const crons = DEPLOYMENTS.filter((d) => d.cron).map((d) => d.env);
+  if (crons.length) console.log(`\nCron triggers (${crons.join(", ")}) run every minute: wrangler dev does not fire them, this stack does.`);
   console.log(`\nLogs: ${LOG_DIR}   State: ${STATE_DIR}   Ctrl-C stops everything.`);
 }
 
@@ -80,6 +85,7 @@ async function main(): Promise<void> {
     throw new Error(`${err instanceof Error ? err.message : String(err)}\n${logs}`);
   }
   printTable();
+  stopCrons = tickCrons(DEPLOYMENTS, (message) => console.error(`✗ ${message}`));
 }
 
 main().catch((err: unknown) => {

@@ -1,5 +1,6 @@
 // `npm start` as a user runs it: six wrangler dev processes, one per
 // deployment (as separate accounts would be), talking over real HTTP.
+import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEPLOYMENTS, ISSUERS, deployment, localUrl } from "../../scripts/deployments.js";
 import { readAuthorityKeys, readDevVars } from "../../scripts/dev-vars.js";
@@ -87,6 +88,23 @@ describe("the local stack", () => {
     expect(audit.rows.map((r) => [r.party, r.sent, r.received])).toEqual(
       expect.arrayContaining([...ISSUERS.map((i) => [i.env, "answered", "accepted 200"]), ["registry", "answered", "accepted 200"]]),
     );
+  });
+
+  it("runs the registry's cron, which wrangler dev does not fire, as production does", async () => {
+    // The deployments the stack ticks are those with cron triggers in wrangler.toml.
+    const withTriggers = [...readFileSync(new URL("../../wrangler.toml", import.meta.url), "utf8").matchAll(/^\[env\.([\w-]+)\.triggers\]/gm)].map((m) => m[1]);
+    expect(DEPLOYMENTS.filter((d) => d.cron).map((d) => d.env)).toEqual(withTriggers);
+    expect(withTriggers).toContain("registry");
+    // Each run is recorded and shown at /healthz: facility sync repair and expiry ran.
+    const deadline = Date.now() + 20_000;
+    let maintenance: { lastRunAt: number | null; lastRun: unknown; facilitiesOutOfSync: number } | undefined;
+    while (Date.now() < deadline) {
+      maintenance = (await get(`${localUrl(deployment("registry"))}/healthz`)).body.maintenance as typeof maintenance;
+      if (maintenance?.lastRunAt) break;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    expect(maintenance).toMatchObject({ lastRunAt: expect.any(Number), lastRun: { sync: { failed: 0 }, deleted: { sessions: expect.any(Number) } }, facilitiesOutOfSync: 0 });
+    expect(stack.output()).not.toMatch(/cron run (failed|not reached)/);
   });
 
   it("serves the scanner UI page and each party's OpenAPI document", async () => {

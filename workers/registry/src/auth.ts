@@ -17,7 +17,7 @@ import {
 } from "@kipass/shared";
 import type { MiddlewareHandler } from "hono";
 import type { RegistryBindings, RegistryEnv } from "./config.js";
-import { facilityObject, markFacility, syncFacility } from "./directory/objects.js";
+import { applyToFacility, facilityObject, markFacility, type TakesEffect } from "./directory/objects.js";
 
 export type Role = "owner" | "staff" | "approver";
 
@@ -157,7 +157,7 @@ export async function revokeSessions(
   facilityId: string | null,
   now: number,
   scope: { sessionId: string } | { removeAccount: true },
-): Promise<void> {
+): Promise<TakesEffect> {
   const statements =
     "sessionId" in scope
       ? [env.DB.prepare("UPDATE sessions SET revoked_at = ? WHERE id = ? AND account_id = ? AND revoked_at IS NULL").bind(now, scope.sessionId, accountId)]
@@ -167,8 +167,8 @@ export async function revokeSessions(
         ];
   if (!facilityId) {
     await env.DB.batch(statements);
-    return;
+    return "now";
   }
   await env.DB.batch([...statements, markFacility(env, facilityId)]);
-  await syncFacility(env, facilityId, now);
+  return applyToFacility(env, facilityId, now);
 }

@@ -5,13 +5,12 @@
  *   scan.ts     the hot path (architecture.md)
  *   auth.ts     logins, lockout, sessions
  *   durable/    Facility, TokenLedger, DayKeyVault and the retention sweep
- *   directory/  D1 directory helpers (facilities, accounts; the cron that keeps
- *               Facility objects in step with it and deletes expired rows)
+ *   directory/  D1 directory helpers (facilities, accounts; the every-minute cron
+ *               that keeps Facility objects in step with it and deletes expired rows)
  */
 import { allowBrowserOrigins, createApp, landingPage, mountAuthorityPing, mountDevOutbox, mountOperations, mountPartyBasics, pinnedAuthorityJwks, signingKeys } from "@kipass/shared";
 import { identity, type RegistryBindings, type RegistryEnv } from "./config.js";
-import { deleteExpired } from "./directory/expiry.js";
-import { repairFacilities } from "./directory/objects.js";
+import { maintenanceHealth, runMaintenance } from "./directory/maintenance.js";
 import { mountAccounts } from "./routes/accounts.js";
 import { mountApprover } from "./routes/approver.js";
 import { mountAuthority } from "./routes/authority.js";
@@ -39,7 +38,7 @@ mountPartyBasics(app, {
   health: async (env) => {
     const keys = issuerKeys(env.TRUSTED_ISSUERS);
     await keys.trustList();
-    return { issuers: keys.status() };
+    return { issuers: keys.status(), maintenance: await maintenanceHealth(env) };
   },
   page: () =>
     landingPage("KI-Pass 출입명부 등록소 Registry", [
@@ -71,10 +70,8 @@ mountOperations(app, registryOperations);
 
 export default {
   fetch: app.fetch,
-  // Every minute: Facility objects a failed or cut-off request left behind the directory catch up
-  // (directory/objects.ts), and expired sessions, codes and phone proofs go (directory/expiry.ts).
+  // Every minute (directory/maintenance.ts): facility sync repair and expiry.
   scheduled(controller, env, ctx) {
-    ctx.waitUntil(repairFacilities(env, controller.scheduledTime));
-    ctx.waitUntil(deleteExpired(env, controller.scheduledTime));
+    ctx.waitUntil(runMaintenance(env, controller.scheduledTime));
   },
 } satisfies ExportedHandler<Env>;

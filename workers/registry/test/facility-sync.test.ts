@@ -7,7 +7,8 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { markFacility } from "../src/directory/objects.js";
-import { activeFacility, addStaff, call, errorCode, json, lastSms, login, mintQr, phoneProof, randomPhone, registerFacility, registration, runCron, scan, validBusinessNumber } from "./helpers.js";
+import { Facility } from "../src/durable/facility.js";
+import { activeFacility, addStaff, approver, call, errorCode, json, lastSms, login, mintQr, phoneProof, randomPhone, registerFacility, registration, runCron, scan, validBusinessNumber } from "./helpers.js";
 
 const marks = async () => (await env.DB.prepare("SELECT facility_id FROM facility_sync").all<{ facility_id: string }>()).results.map((r) => r.facility_id);
 
@@ -18,6 +19,19 @@ async function withMarksFailing(request: () => Promise<Response>): Promise<Respo
     return await request();
   } finally {
     await env.DB.exec("ALTER TABLE facility_sync_away RENAME TO facility_sync");
+  }
+}
+
+/** Runs `request` while every Facility object refuses the directory's changes (the call after the D1 batch fails). */
+async function withObjectsFailing(request: () => Promise<Response>): Promise<Response> {
+  const reconcile = Facility.prototype.reconcile;
+  Facility.prototype.reconcile = () => {
+    throw new Error("object unreachable");
+  };
+  try {
+    return await request();
+  } finally {
+    Facility.prototype.reconcile = reconcile;
   }
 }
 
@@ -100,5 +114,57 @@ describe("facility sync", () => {
     expect((await call("DELETE", `/v1/facility/staff/${staff.id}`, undefined, f.session)).status).toBe(204);
     expect((await call("POST", "/v1/logout", undefined, f.session)).status).toBe(204);
     expect(await marks()).not.toContain(f.facilityId);
+  });
+
+  describe("a change committed to D1 whose call to the object fails is a success, applied within a minute", () => {
+    // Before, each answered 500, and a retry was refused as already done (409 not_pending, 404 for the
+    // used report code, 409 facility_exists), though the change stood: the user could not tell.
+    it("an approval", async () => {
+      const f = await registerFacility({ businessNumber: "none" });
+      const local = await approver();
+      const decided = await withObjectsFailing(() => call("POST", `/v1/approver/facilities/${f.facilityId}/decision`, { decision: "approve" }, local));
+      expect(await json(decided, 200)).toEqual({ id: f.facilityId, status: "active", takesEffect: "within_a_minute" });
+      const owner = await login(f.loginId, f.password);
+      expect(await errorCode(await scan(owner, (await mintQr()).qr))).toEqual({ status: 403, code: "facility_pending" });
+      await runCron();
+      await json(await scan(owner, (await mintQr()).qr), 200);
+    });
+
+    it("a staff removal (R-F5)", async () => {
+      const f = await activeFacility();
+      const staff = await addStaff(f.session);
+      const removed = await withObjectsFailing(() => call("DELETE", `/v1/facility/staff/${staff.id}`, undefined, f.session));
+      expect(await json(removed, 202)).toMatchObject({ takesEffect: "within_a_minute", message: expect.stringContaining("within a minute") });
+      const listed = await json<{ staff: { id: string }[] }>(await call("GET", "/v1/facility/staff", undefined, f.session), 200);
+      expect(listed.staff.map((s) => s.id)).not.toContain(staff.id);
+      await runCron();
+      expect(await errorCode(await scan(staff.session, (await mintQr()).qr))).toEqual({ status: 401, code: "device_revoked" });
+      await json(await scan(f.session, (await mintQr()).qr), 200);
+    });
+
+    it("a bogus-registration report (R-F3)", async () => {
+      const brn = validBusinessNumber();
+      const first = await registerFacility({ businessNumber: brn, addressDetail: "1층 / 1F" });
+      const second = await registerFacility({ businessNumber: brn, addressDetail: "2층 / 2F" });
+      const code = /report#([A-Za-z0-9_-]{43})/.exec(await lastSms(first.phone))![1]!;
+      const reported = await withObjectsFailing(() => call("POST", "/v1/reports/bogus", { code }));
+      expect(await json(reported, 200)).toMatchObject({ ok: true, takesEffect: "within_a_minute", message: expect.stringContaining("within a minute") });
+      await runCron();
+      expect(await errorCode(await scan(await login(second.loginId, second.password), (await mintQr()).qr))).toEqual({ status: 403, code: "facility_suspended" });
+    });
+
+    it("a registration (R-F1) and a logout", async () => {
+      const body = registration({ phoneProof: await phoneProof(randomPhone()) });
+      const registered = await withObjectsFailing(() => call("POST", "/v1/facilities", body));
+      expect(await json(registered, 201)).toMatchObject({ status: "active", takesEffect: "within_a_minute", message: expect.stringContaining("within a minute") });
+      const owner = await login(body.loginId as string, body.password as string);
+      expect(await errorCode(await scan(owner, (await mintQr()).qr))).toEqual({ status: 404, code: "facility_unknown" });
+      await runCron();
+      await json(await scan(owner, (await mintQr()).qr), 200);
+
+      expect((await withObjectsFailing(() => call("POST", "/v1/logout", undefined, owner))).status).toBe(202);
+      await runCron();
+      expect(await errorCode(await scan(owner, (await mintQr()).qr))).toEqual({ status: 401, code: "device_revoked" });
+    });
   });
 });

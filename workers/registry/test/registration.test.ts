@@ -72,6 +72,7 @@ describe("facility registration", () => {
     expect(await json(await call("POST", `/v1/approver/facilities/${f.facilityId}/decision`, { decision: "approve" }, local), 200)).toEqual({
       id: f.facilityId,
       status: "active",
+      takesEffect: "now",
     });
     await json(await scan(owner, (await mintQr()).qr), 200);
   });

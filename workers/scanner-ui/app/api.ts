@@ -37,6 +37,10 @@ export async function loadConfig(): Promise<boolean> {
   return false;
 }
 
+/** A change the registry recorded but its scanners follow only within a minute (202, or `takesEffect` in the answer). */
+export const appliedLater = (answer: unknown): boolean =>
+  typeof answer === "object" && answer !== null && (answer as { takesEffect?: unknown }).takesEffect === "within_a_minute";
+
 export interface Session {
   session: string;
   role: "owner" | "staff" | "approver";

@@ -23,6 +23,8 @@ const en: Record<string, string> = {
   "dash.only": "Only counts exist here: the registry never shows a facility who visited (R-F8).",
   "approver.title": "Facilities awaiting approval", "approver.approve": "Approve", "approver.reject": "Reject", "approver.reason": "Reason for rejecting", "approver.none": "Nothing is waiting.",
   "error.network": "The registry cannot be reached.",
+  "register.later": "Registered. You can log in now; scanning works within a minute.",
+  "applied.later": "Recorded. Scanners follow within a minute.",
   "error.config": "The entry log server cannot be reached. Check the internet connection and try again.", "error.retry": "Try again",
   "nav.paper": "Paper log", "paper.consentTitle": "Consent form (form 1), printable", "paper.logTitle": "Paper entry log, printable",
   "paper.consentLink": "Consent form (form 1)", "paper.logLink": "Paper entry log", "paper.day": "Date of the log",

@@ -36,6 +36,26 @@ export async function syncFacility(env: RegistryBindings, facilityId: string, no
   if (mark) await env.DB.prepare("DELETE FROM facility_sync WHERE facility_id = ? AND version = ?").bind(facilityId, mark.version).run();
 }
 
+/** When the scanner side follows a committed change: the object took it now, or the cron applies it within a minute. */
+export type TakesEffect = "now" | "within_a_minute";
+
+/**
+ * After a change's D1 batch committed: brings the object up to date. A failed
+ * call does not fail the request: the change is recorded, its mark makes the
+ * cron apply it within a minute, and a retry would be refused as already done
+ * (another approver decided, a used report code, a taken ID). So the caller
+ * answers success and says when it takes effect.
+ */
+export async function applyToFacility(env: RegistryBindings, facilityId: string, now: number): Promise<TakesEffect> {
+  try {
+    await syncFacility(env, facilityId, now);
+    return "now";
+  } catch (err) {
+    console.error("facility sync failed; the cron retries", facilityId, err instanceof Error ? err.message : String(err));
+    return "within_a_minute";
+  }
+}
+
 /** Facilities the cron brings up to date per run (each a few D1 reads and one object call). */
 export const REPAIR_BATCH = 100;
 

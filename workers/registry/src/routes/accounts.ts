@@ -8,6 +8,7 @@ import { AppError, errorResponses, hashPassword, isConstraintError } from "@kipa
 import { login, newId, requireAccount, revokeSessions, type AccountEnv } from "../auth.js";
 import type { RegistryEnv } from "../config.js";
 import { loginIdSchema, passwordSchema } from "./facilities.js";
+import { LATER_MESSAGE, appliedLater } from "./takes-effect.js";
 
 const loginRoute = createRoute({
   method: "post",
@@ -35,7 +36,7 @@ const logoutRoute = createRoute({
   method: "post",
   path: "/v1/logout",
   summary: "End this session",
-  responses: { 204: { description: "Logged out" }, ...errorResponses(401) },
+  responses: { 204: { description: "Logged out" }, ...appliedLater, ...errorResponses(401) },
 });
 
 const sessionOut = z.object({ id: z.string(), loginId: z.string(), createdAt: z.number().int(), expiresAt: z.number().int(), current: z.boolean() });
@@ -51,7 +52,7 @@ const revokeRoute = createRoute({
   path: "/v1/sessions/{id}",
   summary: "Revoke a session (the owner: any of the facility's)",
   request: { params: z.object({ id: z.string().min(1).max(40) }) },
-  responses: { 204: { description: "Revoked" }, ...errorResponses(401, 404) },
+  responses: { 204: { description: "Revoked" }, ...appliedLater, ...errorResponses(401, 404) },
 });
 
 const staffIn = z.object({ loginId: loginIdSchema, password: passwordSchema, description: z.string().trim().min(1).max(100) }).strict();
@@ -77,7 +78,7 @@ const removeStaffRoute = createRoute({
   path: "/v1/facility/staff/{id}",
   summary: "Remove a staff account; its devices are refused from the next scan on",
   request: { params: z.object({ id: z.string().min(1).max(40) }) },
-  responses: { 204: { description: "Removed" }, ...errorResponses(401, 403, 404) },
+  responses: { 204: { description: "Removed" }, ...appliedLater, ...errorResponses(401, 403, 404) },
 });
 
 export function mountAccounts(app: OpenAPIHono<RegistryEnv>): void {
@@ -90,8 +91,8 @@ export function mountAccounts(app: OpenAPIHono<RegistryEnv>): void {
   authed.use(logoutRoute.path, requireAccount("owner", "staff", "approver"));
   authed.openapi(logoutRoute, async (c) => {
     const a = c.var.account;
-    await revokeSessions(c.env, a.accountId, a.facilityId, c.var.clock.now(), { sessionId: a.sessionId });
-    return c.body(null, 204);
+    const effect = await revokeSessions(c.env, a.accountId, a.facilityId, c.var.clock.now(), { sessionId: a.sessionId });
+    return effect === "now" ? c.body(null, 204) : c.json({ takesEffect: effect, message: LATER_MESSAGE }, 202);
   });
 
   authed.use("/v1/sessions", requireAccount("owner", "staff", "approver"));
@@ -125,8 +126,8 @@ export function mountAccounts(app: OpenAPIHono<RegistryEnv>): void {
       .first<{ account_id: string; facility_id: string | null }>();
     const allowed = target && (target.account_id === a.accountId || (a.role === "owner" && target.facility_id === a.facilityId));
     if (!target || !allowed) throw new AppError(404, "session_not_found", "세션을 찾을 수 없습니다 / No such session");
-    await revokeSessions(c.env, target.account_id, target.facility_id, c.var.clock.now(), { sessionId: c.req.valid("param").id });
-    return c.body(null, 204);
+    const effect = await revokeSessions(c.env, target.account_id, target.facility_id, c.var.clock.now(), { sessionId: c.req.valid("param").id });
+    return effect === "now" ? c.body(null, 204) : c.json({ takesEffect: effect, message: LATER_MESSAGE }, 202);
   });
 
   authed.use("/v1/facility/staff", requireAccount("owner"));
@@ -165,7 +166,7 @@ export function mountAccounts(app: OpenAPIHono<RegistryEnv>): void {
       .bind(c.req.valid("param").id, a.facilityId)
       .first<{ id: string }>();
     if (!row) throw new AppError(404, "staff_not_found", "직원 계정을 찾을 수 없습니다 / No such staff account");
-    await revokeSessions(c.env, row.id, a.facilityId, now, { removeAccount: true });
-    return c.body(null, 204);
+    const effect = await revokeSessions(c.env, row.id, a.facilityId, now, { removeAccount: true });
+    return effect === "now" ? c.body(null, 204) : c.json({ takesEffect: effect, message: LATER_MESSAGE }, 202);
   });
 }

@@ -7,9 +7,10 @@ import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import { AppError, errorResponses, hashPassword, isConstraintError } from "@kipass/shared";
 import { bearer, newId, requireAccount, type AccountEnv } from "../auth.js";
 import type { RegistryEnv } from "../config.js";
-import { markFacility, syncFacility } from "../directory/objects.js";
+import { applyToFacility, markFacility } from "../directory/objects.js";
 import type { FacilityStatus } from "../durable/facility.js";
 import { loginIdSchema, passwordSchema } from "./facilities.js";
+import { takesEffectSchema } from "./takes-effect.js";
 
 const jurisdiction = z.object({ sido: z.string().trim().min(2).max(20), sigungu: z.string().trim().min(2).max(20) }).strict();
 
@@ -52,7 +53,7 @@ const decideRoute = createRoute({
     },
   },
   responses: {
-    200: { description: "Decided", content: { "application/json": { schema: z.object({ id: z.string(), status: z.enum(["active", "rejected"]) }) } } },
+    200: { description: "Decided", content: { "application/json": { schema: z.object({ id: z.string(), status: z.enum(["active", "rejected"]), takesEffect: takesEffectSchema }) } } },
     ...errorResponses(400, 401, 403, 404, 409),
   },
 });
@@ -139,8 +140,8 @@ export function mountApprover(app: OpenAPIHono<RegistryEnv>): void {
       ),
       markFacility(c.env, id),
     ]);
-    await syncFacility(c.env, id, now);
+    const takesEffect = await applyToFacility(c.env, id, now);
     if (!decided?.results.length) throw new AppError(409, "not_pending", "다른 담당자가 이미 결정했습니다 / Another approver has just decided on this facility");
-    return c.json({ id, status }, 200);
+    return c.json({ id, status, takesEffect }, 200);
   });
 }

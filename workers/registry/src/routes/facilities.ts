@@ -19,9 +19,10 @@ import {
 } from "@kipass/shared";
 import { newId } from "../auth.js";
 import { fieldKey, smsProvider, type RegistryEnv } from "../config.js";
-import { markFacility, syncFacility } from "../directory/objects.js";
+import { applyToFacility, markFacility } from "../directory/objects.js";
 import { eventWindow, type FacilityStatus } from "../durable/facility.js";
 import { checkPhoneProof } from "./phone.js";
+import { takesEffectSchema } from "./takes-effect.js";
 
 export const loginIdSchema = z.string().regex(/^[a-z0-9_.-]{4,32}$/, "4–32 of a-z 0-9 _ . -");
 export const passwordSchema = z.string().min(8).max(128);
@@ -63,7 +64,7 @@ const registerRoute = createRoute({
       description: "Registered (active, or pending local-government approval when registered without a number)",
       content: {
         "application/json": {
-          schema: z.object({ facilityId: z.string(), status: z.enum(["active", "pending"]), message: z.string() }).openapi("Registered"),
+          schema: z.object({ facilityId: z.string(), status: z.enum(["active", "pending"]), message: z.string(), takesEffect: takesEffectSchema }).openapi("Registered"),
         },
       },
     },
@@ -77,7 +78,7 @@ const reportRoute = createRoute({
   summary: "R-F3: the earlier representative reports a registration under their number as bogus; it is suspended pending review",
   request: { body: { content: { "application/json": { schema: z.object({ code: z.string().min(20).max(100) }).strict() } }, required: true } },
   responses: {
-    200: { description: "Suspended", content: { "application/json": { schema: z.object({ ok: z.literal(true), message: z.string() }) } } },
+    200: { description: "Suspended", content: { "application/json": { schema: z.object({ ok: z.literal(true), message: z.string(), takesEffect: takesEffectSchema }) } } },
     ...errorResponses(400, 404),
   },
 });
@@ -151,7 +152,7 @@ export function mountFacilities(app: OpenAPIHono<RegistryEnv>): void {
       if (isConstraintError(err)) throw new AppError(409, "facility_exists", "이미 등록된 시설 또는 아이디입니다 / Facility or ID already registered");
       throw err;
     }
-    await syncFacility(c.env, facilityId, now); // also clears the mark when nothing was inserted
+    const takesEffect = await applyToFacility(c.env, facilityId, now); // also clears the mark when nothing was inserted
     if (!inserted?.meta.changes) throw new AppError(422, "phone_not_verified", "휴대전화 인증을 먼저 해 주세요 / Verify your phone first");
 
     // R-F3: tell the first representative under this number, with a way to report it.
@@ -177,10 +178,12 @@ export function mountFacilities(app: OpenAPIHono<RegistryEnv>): void {
       }
     }
     const message =
-      status === "active"
-        ? "시설이 등록되었습니다 / Facility registered"
-        : "시설이 등록되었습니다. 관할 지자체 승인 후 사용할 수 있습니다 / Registered: usable once the local government approves it";
-    return c.json({ facilityId, status: status as "active" | "pending", message }, 201);
+      status !== "active"
+        ? "시설이 등록되었습니다. 관할 지자체 승인 후 사용할 수 있습니다 / Registered: usable once the local government approves it"
+        : takesEffect === "now"
+          ? "시설이 등록되었습니다 / Facility registered"
+          : "시설이 등록되었습니다. 1분 안에 스캔할 수 있습니다 / Facility registered: scanning works within a minute";
+    return c.json({ facilityId, status: status as "active" | "pending", message, takesEffect }, 201);
   });
 
   app.openapi(reportRoute, async (c) => {
@@ -194,7 +197,11 @@ export function mountFacilities(app: OpenAPIHono<RegistryEnv>): void {
       c.env.DB.prepare("UPDATE facilities SET status = 'suspended', status_reason = 'reported_bogus' WHERE id = ? AND status != 'rejected'").bind(report.facility_id),
       markFacility(c.env, report.facility_id),
     ]);
-    await syncFacility(c.env, report.facility_id, now);
-    return c.json({ ok: true as const, message: "신고가 접수되어 해당 시설을 정지했습니다(검토 대기) / Reported: the facility is suspended pending review" }, 200);
+    const takesEffect = await applyToFacility(c.env, report.facility_id, now);
+    const message =
+      takesEffect === "now"
+        ? "신고가 접수되어 해당 시설을 정지했습니다(검토 대기) / Reported: the facility is suspended pending review"
+        : "신고가 접수되었습니다. 해당 시설은 1분 안에 정지됩니다(검토 대기) / Reported: the facility is suspended within a minute, pending review";
+    return c.json({ ok: true as const, message, takesEffect }, 200);
   });
 }

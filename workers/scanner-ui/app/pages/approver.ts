@@ -1,5 +1,5 @@
 /** R-F2/R-F3: the local-government approver approves or rejects facilities of their jurisdiction. */
-import { api, ApiError } from "../api.js";
+import { api, ApiError, appliedLater } from "../api.js";
 import { h, notice } from "../dom.js";
 import { t } from "../i18n.js";
 import type { Page } from "../main.js";
@@ -28,8 +28,9 @@ export const approverPage: Page = async (view) => {
             const reason = h("input", { "aria-label": t("approver.reason", "거절 사유"), placeholder: t("approver.reason", "거절 사유") });
             const decide = (decision: "approve" | "reject") => async () => {
               try {
-                await api(`/v1/approver/facilities/${encodeURIComponent(f.id)}/decision`, { body: decision === "approve" ? { decision } : { decision, reason: reason.value } });
+                const decided = await api<unknown>(`/v1/approver/facilities/${encodeURIComponent(f.id)}/decision`, { body: decision === "approve" ? { decision } : { decision, reason: reason.value } });
                 await refresh();
+                status.replaceChildren(...(appliedLater(decided) ? [notice("info", t("applied.later", "기록되었습니다. 스캐너에는 1분 안에 반영됩니다."))] : []));
               } catch (err) {
                 show(err);
               }

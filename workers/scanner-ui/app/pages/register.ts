@@ -5,7 +5,7 @@
  */
 import { isValidBusinessNumber } from "@kipass/shared/brn";
 import { INDUSTRIES, INDUSTRY_CODES } from "@kipass/shared/industry";
-import { api, ApiError } from "../api.js";
+import { api, ApiError, appliedLater } from "../api.js";
 import { field, h, notice, setFieldError } from "../dom.js";
 import { t } from "../i18n.js";
 import type { Page } from "../main.js";
@@ -103,10 +103,17 @@ export const registerPage: Page = (view, go) => {
             address: address.value,
             addressDetail: addressDetail.value,
           };
-          const r = await api<{ facilityId: string; status: "active" | "pending" }>("/v1/facilities", { body, auth: false });
+          const r = await api<{ facilityId: string; status: "active" | "pending"; takesEffect: "now" | "within_a_minute" }>("/v1/facilities", { body, auth: false });
           view.replaceChildren(
             h("h1", {}, t("register.title", "시설 등록")),
-            notice("ok", r.status === "pending" ? t("register.pending", "등록되었습니다. 지자체 승인 후 스캔할 수 있습니다.") : t("register.done", "등록되었습니다. 이제 로그인할 수 있습니다.")),
+            notice(
+              "ok",
+              r.status === "pending"
+                ? t("register.pending", "등록되었습니다. 지자체 승인 후 스캔할 수 있습니다.")
+                : appliedLater(r)
+                  ? t("register.later", "등록되었습니다. 이제 로그인할 수 있으며, 스캔은 1분 안에 가능합니다.")
+                  : t("register.done", "등록되었습니다. 이제 로그인할 수 있습니다."),
+            ),
             h("p", {}, h("button", { type: "button", onclick: () => go("login") }, t("login.submit", "로그인"))),
           );
         } catch (err) {

@@ -1,5 +1,5 @@
 /** R-F5: the representative adds staff accounts (one per entrance device) and removes them. */
-import { api, ApiError } from "../api.js";
+import { api, ApiError, appliedLater } from "../api.js";
 import { field, h, notice } from "../dom.js";
 import { t } from "../i18n.js";
 import type { Page } from "../main.js";
@@ -36,8 +36,9 @@ export const staffPage: Page = async (view) => {
                   h("td", {}, s.description),
                   h("td", {}, h("button", { type: "button", class: "danger", "aria-label": `${t("staff.remove", "삭제")} ${s.loginId}`, onclick: async () => {
                     try {
-                      await api(`/v1/facility/staff/${encodeURIComponent(s.id)}`, { method: "DELETE" });
+                      const removed = await api<unknown>(`/v1/facility/staff/${encodeURIComponent(s.id)}`, { method: "DELETE" });
                       await refresh();
+                      status.replaceChildren(...(appliedLater(removed) ? [notice("info", t("applied.later", "기록되었습니다. 스캐너에는 1분 안에 반영됩니다."))] : []));
                     } catch (err) {
                       show(err);
                     }
