@@ -98,9 +98,13 @@ export async function login(env: RegistryBindings, loginId: string, password: st
   const hash = await credentialHash(session);
   const sessionId = newId("ses");
   const expiresAt = now + SESSION_TTL_MS;
-  await env.DB.prepare("INSERT INTO sessions (hash, id, account_id, created_at, expires_at) VALUES (?, ?, ?, ?, ?)")
-    .bind(hash, sessionId, row.id, now, expiresAt)
+  // Only while the account still exists: a removal that committed since the read above wins (R-F5).
+  const opened = await env.DB.prepare(
+    "INSERT INTO sessions (hash, id, account_id, created_at, expires_at) SELECT ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM accounts WHERE id = ? AND removed_at IS NULL)",
+  )
+    .bind(hash, sessionId, row.id, now, expiresAt, row.id)
     .run();
+  if (!opened.meta.changes) throw refused;
   if (row.facility_id) await facilityObject(env, row.facility_id).addDevice({ sessionHash: hash, accountId: row.id, expiresAt });
   return { session, sessionId, role: row.role, facilityId: row.facility_id, expiresAt };
 }

@@ -1,7 +1,9 @@
 // Managers and staff (R-F4, R-F5): lockout after repeated failures, staff
 // devices, and revocation that takes effect at the very next scan.
+import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
-import { HOUR, MINUTE, PBKDF2_ITERATIONS, SECOND } from "../../../shared/src/index.js";
+import { HOUR, MINUTE, PBKDF2_ITERATIONS, SECOND, credentialHash, newCredential } from "../../../shared/src/index.js";
+import { facilityObject } from "../src/directory/objects.js";
 import { MAX_CODES_PER_HOUR } from "../src/routes/phone.js";
 import { activeFacility, addStaff, call, errorCode, json, lastSms, mintQr, randomPhone, runCron, scan } from "./helpers.js";
 
@@ -93,6 +95,41 @@ describe("accounts", () => {
     expect((await call("DELETE", `/v1/facility/staff/${staff.id}`, undefined, f.session)).status).toBe(204);
     expect(await errorCode(await scan(staff.session, (await mintQr()).qr))).toEqual({ status: 401, code: "device_revoked" });
     expect(await errorCode(await call("GET", "/v1/sessions", undefined, staff.session))).toEqual({ status: 401, code: "session_invalid" });
+  });
+
+  it("no device the staff member logs in while being removed can scan (R-F5)", async () => {
+    const f = await activeFacility();
+    const loginId = `race${crypto.randomUUID().slice(0, 8)}`;
+    const password = "staff password 1";
+    const { id } = await json<{ id: string }>(await call("POST", "/v1/facility/staff", { loginId, password, description: "후문 / back door" }, f.session), 201);
+    // Logins of that account at once (5 get past the lockout), the owner removing it while they run.
+    const logins = Array.from({ length: 20 }, () => call("POST", "/v1/login", { loginId, password }));
+    await new Promise((r) => setTimeout(r, 5));
+    expect((await call("DELETE", `/v1/facility/staff/${id}`, undefined, f.session)).status).toBe(204);
+    const sessions: string[] = [];
+    for (const res of await Promise.all(logins)) {
+      if (res.status === 200) sessions.push(((await res.json()) as { session: string }).session);
+      else expect([401, 423]).toContain((await errorCode(res)).status); // removed, or past the 5 tries in flight
+    }
+    // Whatever order the logins and the removal met in, none of their devices scans.
+    const scans = await Promise.all(
+      sessions.map(async (session) => {
+        const res = await scan(session, (await mintQr()).qr);
+        return res.ok ? "accepted" : (await errorCode(res)).code;
+      }),
+    );
+    expect(scans.filter((code) => code !== "device_revoked" && code !== "session_invalid")).toEqual([]);
+  });
+
+  it("a device whose revocation reached the facility before its login did stays revoked (R-F5)", async () => {
+    const f = await activeFacility();
+    const session = `${f.facilityId}.${newCredential()}`;
+    const hash = await credentialHash(session);
+    const expiresAt = Date.now() + HOUR;
+    const object = facilityObject(env, f.facilityId);
+    await object.reconcile({ facilityId: f.facilityId, status: "active", validFrom: null, validUntil: null }, [{ hash, accountId: "acc_removed", expiresAt }], Date.now());
+    await object.addDevice({ sessionHash: hash, accountId: "acc_removed", expiresAt });
+    expect(await errorCode(await scan(session, (await mintQr()).qr))).toEqual({ status: 401, code: "device_revoked" });
   });
 
   it("the owner sees and revokes any session of the facility; staff cannot manage staff", async () => {

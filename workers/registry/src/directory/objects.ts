@@ -1,6 +1,6 @@
 /** Stubs of the registry's Durable Objects, by the names the design gives them. */
 import type { RegistryBindings } from "../config.js";
-import type { FacilityConfig, FacilityStatus } from "../durable/facility.js";
+import type { FacilityConfig, FacilityStatus, RevokedSession } from "../durable/facility.js";
 
 export const facilityObject = (env: RegistryBindings, facilityId: string) => env.FACILITY.getByName(facilityId);
 
@@ -26,12 +26,12 @@ export async function syncFacility(env: RegistryBindings, facilityId: string, no
     .first<{ status: FacilityStatus; valid_from: number | null; valid_until: number | null }>();
   if (row) {
     const { results } = await env.DB.prepare(
-      "SELECT s.hash FROM sessions s JOIN accounts a ON a.id = s.account_id WHERE a.facility_id = ? AND s.revoked_at IS NOT NULL AND s.expires_at > ?",
+      "SELECT s.hash, s.account_id AS accountId, s.expires_at AS expiresAt FROM sessions s JOIN accounts a ON a.id = s.account_id WHERE a.facility_id = ? AND s.revoked_at IS NOT NULL AND s.expires_at > ?",
     )
       .bind(facilityId, now)
-      .all<{ hash: string }>();
+      .all<RevokedSession>();
     const config: FacilityConfig = { facilityId, status: row.status, validFrom: row.valid_from, validUntil: row.valid_until };
-    await facilityObject(env, facilityId).reconcile(config, results.map((r) => r.hash), now);
+    await facilityObject(env, facilityId).reconcile(config, results, now);
   }
   if (mark) await env.DB.prepare("DELETE FROM facility_sync WHERE facility_id = ? AND version = ?").bind(facilityId, mark.version).run();
 }

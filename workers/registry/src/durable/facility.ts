@@ -75,6 +75,13 @@ export interface ScanInput {
 }
 
 /** A login that may scan here (R-F5). */
+/** A session the directory has revoked; its row stays until it would have expired. */
+export interface RevokedSession {
+  hash: string;
+  accountId: string;
+  expiresAt: number;
+}
+
 interface DeviceSession {
   accountId: string;
   expiresAt: number;
@@ -157,9 +164,9 @@ export class Facility extends DurableObject<RegistryBindings> {
   }
 
   /** The directory's view (directory/objects.ts syncFacility): status and period, and the sessions it has revoked. */
-  reconcile(config: FacilityConfig, revokedSessions: string[], now: number): void {
+  reconcile(config: FacilityConfig, revokedSessions: RevokedSession[], now: number): void {
     this.configure(config);
-    for (const hash of revokedSessions) this.revokeSession(hash, now);
+    for (const session of revokedSessions) this.revokeSession(session, now);
   }
 
   /** A device session, from memory or its row. */
@@ -173,16 +180,21 @@ export class Facility extends DurableObject<RegistryBindings> {
     return device;
   }
 
-  /** A staff or owner login that may scan here. */
+  /**
+   * A staff or owner login that may scan here. Never over a row already there: a
+   * login racing its account's removal can arrive after the revocation (R-F5).
+   */
   addDevice(input: { sessionHash: string; accountId: string; expiresAt: number }): void {
-    this.sql`INSERT OR REPLACE INTO devices (session_hash, account_id, expires_at, revoked_at) VALUES (${input.sessionHash}, ${input.accountId}, ${input.expiresAt}, NULL)`;
-    this.devices.set(input.sessionHash, { accountId: input.accountId, expiresAt: input.expiresAt, revokedAt: null });
+    this.sql`INSERT INTO devices (session_hash, account_id, expires_at, revoked_at) VALUES (${input.sessionHash}, ${input.accountId}, ${input.expiresAt}, NULL)
+      ON CONFLICT (session_hash) DO NOTHING`;
+    this.devices.delete(input.sessionHash); // read back from the row: it may be a revocation that came first
   }
 
-  /** R-F5: a revoked session (logout, removed staff account) is refused from the next scan on. */
-  revokeSession(sessionHash: string, now: number): void {
-    this.sql`UPDATE devices SET revoked_at = ${now} WHERE session_hash = ${sessionHash} AND revoked_at IS NULL`;
-    const device = this.devices.get(sessionHash);
+  /** R-F5: a revoked session (logout, removed staff account) is refused from the next scan on, even if its login reaches this object later. */
+  revokeSession(session: RevokedSession, now: number): void {
+    this.sql`INSERT INTO devices (session_hash, account_id, expires_at, revoked_at) VALUES (${session.hash}, ${session.accountId}, ${session.expiresAt}, ${now})
+      ON CONFLICT (session_hash) DO UPDATE SET revoked_at = COALESCE(revoked_at, excluded.revoked_at)`;
+    const device = this.devices.get(session.hash);
     if (device) device.revokedAt ??= now;
   }
 
