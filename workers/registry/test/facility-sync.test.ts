@@ -69,6 +69,59 @@ describe("facility sync", () => {
     expect(await marks()).not.toContain(f.facilityId);
   });
 
+  it("a sync that reaches the object after a later one does not put back the older status (R-F3)", async () => {
+    const f = await registerFacility({ businessNumber: "none" });
+    const owner = await login(f.loginId, f.password);
+    const local = await approver();
+    // The approval's call reaches the object late: a suspension has committed meanwhile, and its
+    // own sync has landed and cleared the mark. (Run in the object, which holds its own D1 binding.)
+    const reconcile = Facility.prototype.reconcile;
+    let first = true;
+    Facility.prototype.reconcile = async function (this: Facility, ...args: Parameters<Facility["reconcile"]>) {
+      if (first) {
+        first = false;
+        const db = (this as unknown as { env: typeof env }).env.DB;
+        await db.prepare("UPDATE facilities SET status = 'suspended', status_reason = 'reported_bogus' WHERE id = ?").bind(f.facilityId).run();
+        reconcile.call(this, { ...args[0], status: "suspended" }, args[1], args[2]);
+        await db.prepare("DELETE FROM facility_sync WHERE facility_id = ?").bind(f.facilityId).run();
+      }
+      return reconcile.apply(this, args);
+    };
+    try {
+      await json(await call("POST", `/v1/approver/facilities/${f.facilityId}/decision`, { decision: "approve" }, local), 200);
+    } finally {
+      Facility.prototype.reconcile = reconcile;
+    }
+    expect((await env.DB.prepare("SELECT status FROM facilities WHERE id = ?").bind(f.facilityId).first<{ status: string }>())?.status).toBe("suspended");
+    expect(await errorCode(await scan(owner, (await mintQr()).qr))).toEqual({ status: 403, code: "facility_suspended" });
+  });
+
+  it("a facility that keeps changing during its sync is left to the cron, marked", async () => {
+    const f = await registerFacility({ businessNumber: "none" });
+    const owner = await login(f.loginId, f.password);
+    const local = await approver();
+    const reconcile = Facility.prototype.reconcile;
+    Facility.prototype.reconcile = async function (this: Facility, ...args: Parameters<Facility["reconcile"]>) {
+      // Every push meets a newer status: another change commits each time.
+      const db = (this as unknown as { env: typeof env }).env.DB;
+      await db.prepare("UPDATE facilities SET status = CASE status WHEN 'active' THEN 'suspended' ELSE 'active' END WHERE id = ?").bind(f.facilityId).run();
+      return reconcile.apply(this, args);
+    };
+    let answer: Record<string, unknown>;
+    try {
+      answer = await json(await call("POST", `/v1/approver/facilities/${f.facilityId}/decision`, { decision: "approve" }, local), 200);
+    } finally {
+      Facility.prototype.reconcile = reconcile;
+    }
+    expect(answer).toMatchObject({ takesEffect: "within_a_minute" });
+    expect(await marks()).toContain(f.facilityId);
+    await runCron();
+    expect(await marks()).not.toContain(f.facilityId);
+    // Five pushes, five flips from active: the directory ends suspended, and so does the scanner.
+    expect((await env.DB.prepare("SELECT status FROM facilities WHERE id = ?").bind(f.facilityId).first<{ status: string }>())?.status).toBe("suspended");
+    expect(await errorCode(await scan(owner, (await mintQr()).qr))).toEqual({ status: 403, code: "facility_suspended" });
+  });
+
   it("a staff removal whose D1 batch fails removes nothing, and removing again takes effect (R-F5)", async () => {
     const f = await activeFacility();
     const staff = await addStaff(f.session);
