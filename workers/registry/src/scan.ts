@@ -88,12 +88,12 @@ export async function scan(env: RegistryBindings, session: string, qr: string, n
   if (!claim.ok) throw refuse(SCAN_REFUSALS, claim.code);
   const outcome = await facilityObject(env, facilityId).scan({ sessionHash, tokenHash, qr, now });
   if (!outcome.ok) {
-    // A re-scan's claim (first: false) belongs to the visit already recorded here: kept.
-    // The refusal is the answer even if the ledger cannot be reached now: the claim left
-    // behind refuses this QR elsewhere only until it expires (15 s), and records no visit.
-    if (claim.first) {
-      await ledger.releaseClaim({ tokenHash, facilityId, now }).catch((err: unknown) => console.error("refused scan's claim not released", err instanceof Error ? err.message : String(err)));
-    }
+    // The ledger keeps the claim while an accepted scan here relies on it. The refusal is
+    // the answer even if the ledger cannot be reached now: the claim left behind refuses
+    // this QR elsewhere only until it expires (15 s), and records no visit.
+    await ledger
+      .releaseClaim({ tokenHash, facilityId, first: claim.first, now })
+      .catch((err: unknown) => console.error("refused scan's claim not released", err instanceof Error ? err.message : String(err)));
     throw refuse(SCAN_REFUSALS, outcome.code);
   }
   return { ok: true, message: SCAN_OK_MESSAGE, repeat: outcome.repeat, scannedAt: outcome.at };

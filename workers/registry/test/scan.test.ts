@@ -150,14 +150,14 @@ describe("scan", () => {
     const claim = (facilityId: string) => ledger.claimToken({ shard: ledgerShard(tokenHash), tokenHash, facilityId, now: Date.now() });
     expect(await claim(here.facilityId)).toEqual({ ok: true, first: true });
     expect(await claim(here.facilityId)).toEqual({ ok: true, first: false });
-    expect(await ledger.releaseClaim({ tokenHash, facilityId: here.facilityId, now: Date.now() })).toBe(false);
+    expect(await ledger.releaseClaim({ tokenHash, facilityId: here.facilityId, first: true, now: Date.now() })).toBe(false);
     expect(await claim(elsewhere.facilityId)).toEqual({ ok: false, code: "token_used" });
     // Only the holder's refusal releases: another facility's release leaves the claim.
     const once = "token-refused-once";
     const onceLedger = env.TOKEN_LEDGER.getByName(ledgerShard(once));
     expect(await onceLedger.claimToken({ shard: ledgerShard(once), tokenHash: once, facilityId: here.facilityId, now: Date.now() })).toEqual({ ok: true, first: true });
-    expect(await onceLedger.releaseClaim({ tokenHash: once, facilityId: elsewhere.facilityId, now: Date.now() })).toBe(false);
-    expect(await onceLedger.releaseClaim({ tokenHash: once, facilityId: here.facilityId, now: Date.now() })).toBe(true);
+    expect(await onceLedger.releaseClaim({ tokenHash: once, facilityId: elsewhere.facilityId, first: true, now: Date.now() })).toBe(false);
+    expect(await onceLedger.releaseClaim({ tokenHash: once, facilityId: here.facilityId, first: true, now: Date.now() })).toBe(true);
     expect(await onceLedger.claimToken({ shard: ledgerShard(once), tokenHash: once, facilityId: elsewhere.facilityId, now: Date.now() })).toEqual({ ok: true, first: true });
 
     // Over HTTP: the removed device and the owner's scan the same QR at once; whichever claims first, the owner's visit keeps the claim.

@@ -5,7 +5,7 @@
  * (R-U8 re-scan); from any other facility it is a replay. The worker claims
  * before the facility checks its device and status (scan.ts), so a claim
  * whose scan the facility refuses is released again — unless a re-scan
- * there has relied on it meanwhile (`rescans`). Each claim also
+ * there has relied on it meanwhile (`rescans`, `first_refused`). Each claim also
  * indexes token → facility for the authority (tracing step 2). The facility
  * is stored encrypted under the day key, so a shredded day cannot be read
  * back from a point-in-time copy (R-R2).
@@ -27,6 +27,7 @@ const MIGRATIONS = [
    );
    CREATE INDEX claims_day ON claims (day);`,
   `ALTER TABLE claims ADD COLUMN rescans INTEGER NOT NULL DEFAULT 0;`,
+  `ALTER TABLE claims ADD COLUMN first_refused INTEGER NOT NULL DEFAULT 0;`,
 ];
 
 export type ClaimRefusal = "token_used" | "day_closed";
@@ -90,19 +91,27 @@ export class TokenLedger extends DurableObject<RegistryBindings> {
   }
 
   /**
-   * The facility refused the scan that first claimed this token (device,
-   * status or event window): the claim goes, so the visitor's QR still
-   * works elsewhere — unless a re-scan at that facility relied on it since.
-   * Returns whether it went.
+   * The facility refused a scan of this token: the claim goes once no scan
+   * there relies on it, so the visitor's QR still works elsewhere. `rescans`
+   * counts the re-scans that passed here and may have been recorded; a
+   * refused one takes its count back. The claim goes when the first scan was
+   * refused and no re-scan is left (two refused scans at once: whichever is
+   * answered last releases). A re-scan the facility accepted keeps its count,
+   * so the visit it recorded keeps its claim. Returns whether the claim went.
    */
-  async releaseClaim(input: { tokenHash: string; facilityId: string; now: number }): Promise<boolean> {
-    const row = this.sql<{ day: string; facility: string }>`SELECT day, facility FROM claims WHERE token_hash = ${input.tokenHash} AND rescans = 0`[0];
+  async releaseClaim(input: { tokenHash: string; facilityId: string; first: boolean; now: number }): Promise<boolean> {
+    const row = this.sql<{ day: string; facility: string }>`SELECT day, facility FROM claims WHERE token_hash = ${input.tokenHash}`[0];
     if (!row) return false;
     const key = await this.keys.get(row.day, input.now);
     const holder = key ? await decryptField(key, row.facility, claimContext(input.tokenHash)) : null;
     if (holder !== input.facilityId) return false;
-    // Checked again in the delete: a re-scan may have come while the holder was read.
-    return this.ctx.storage.sql.exec("DELETE FROM claims WHERE token_hash = ? AND facility = ? AND rescans = 0", input.tokenHash, row.facility).rowsWritten > 0;
+    // Synchronous from here, and matched on the sealed holder: a claim released and taken elsewhere meanwhile is not touched.
+    if (input.first) this.sql`UPDATE claims SET first_refused = 1 WHERE token_hash = ${input.tokenHash} AND facility = ${row.facility}`;
+    else this.sql`UPDATE claims SET rescans = rescans - 1 WHERE token_hash = ${input.tokenHash} AND facility = ${row.facility} AND rescans > 0`;
+    return (
+      this.ctx.storage.sql.exec("DELETE FROM claims WHERE token_hash = ? AND facility = ? AND rescans = 0 AND first_refused = 1", input.tokenHash, row.facility)
+        .rowsWritten > 0
+    );
   }
 
   /** Inserts a sealed claim unless the token is claimed already (then returns that claim). Synchronous: check and claim are atomic. */
