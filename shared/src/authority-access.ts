@@ -12,8 +12,10 @@ import type { SqlDatabase } from "./sql.js";
 import type { AppVariables } from "./http.js";
 
 /**
- * Request ids in D1 until they expire (table request_replay(jti PRIMARY KEY,
- * expires_at)). The primary key makes the claim atomic across isolates.
+ * Request ids in D1 until `until` (table request_replay(jti PRIMARY KEY,
+ * expires_at)). The primary key makes the claim atomic across isolates; the
+ * cleanup runs on the caller's clock, which is why `until` already includes
+ * REPLAY_RETENTION_MARGIN_MS past the request's acceptance window.
  */
 export class SqlReplayStore implements ReplayStore {
   constructor(

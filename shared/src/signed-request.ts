@@ -30,6 +30,17 @@ export const RESPONSE_TYP = "kp-answer+jws";
 export const MAX_REQUEST_LIFETIME_S = 60;
 /** Allowance for the sender's clock, at both ends of the window. */
 export const REQUEST_SKEW_MS = 5_000;
+/**
+ * How long a replay store keeps a request id after the request's last
+ * accepted instant. Each request checks the time with its own clock, read
+ * when it arrived, and the store's cleanup uses the clock of whichever request
+ * runs it: without a margin, a replay that passed the time check just before
+ * the window closed could reach its claim after a later request had already
+ * deleted the id, and be accepted twice. The margin must outlast the time
+ * from a request's clock read to its claim plus any clock difference between
+ * isolates; a minute is far more than either.
+ */
+export const REPLAY_RETENTION_MARGIN_MS = 60_000;
 
 const id = (max: number) => z.string().min(1).max(max).regex(/^[\x21-\x7e]+$/, "printable ASCII without spaces");
 
@@ -123,7 +134,7 @@ export async function signRequest(input: SignRequestInput): Promise<Record<strin
   return { [SIGNATURE_HEADER]: jws };
 }
 
-/** Remembers request ids until they expire; `claim` is false for an id seen before. */
+/** Remembers request ids until `until`; `claim` is false for an id seen before. */
 export interface ReplayStore {
   claim(jti: string, until: number): Promise<boolean>;
 }
@@ -201,7 +212,7 @@ export async function verifySignedRequest(
   if (claims.iat * 1000 > opts.now + REQUEST_SKEW_MS) return fail("issued_in_future", "request was issued in the future");
   if (opts.now >= claims.exp * 1000 + REQUEST_SKEW_MS) return fail("expired", "request has expired");
   if ((await bodyDigest(req.body)) !== claims.bdy) return fail("body_mismatch", "body does not match the signed digest");
-  if (!(await opts.replay.claim(claims.jti, claims.exp * 1000 + REQUEST_SKEW_MS))) {
+  if (!(await opts.replay.claim(claims.jti, claims.exp * 1000 + REQUEST_SKEW_MS + REPLAY_RETENTION_MARGIN_MS))) {
     return fail("replayed", "request id was used before");
   }
   return { ok: true, claims };
