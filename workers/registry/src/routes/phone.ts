@@ -9,6 +9,8 @@ const RESEND_AFTER_MS = 30 * SECOND;
 export const MAX_CODES_PER_HOUR = 5;
 const MAX_CODE_ATTEMPTS = 5;
 const PROOF_TTL_MS = 30 * MINUTE;
+/** code_hash of a used code: never equal to a real hash, so only one verify can consume a code. */
+const SPENT = "";
 
 const mobile = z.string().min(10).max(20);
 const okOut = z.object({ ok: z.literal(true), message: z.string() });
@@ -84,23 +86,29 @@ export function mountPhone(app: OpenAPIHono<RegistryEnv>): void {
     )
       .bind(phoneHash, now, MAX_CODE_ATTEMPTS)
       .first<{ code_hash: string }>();
+    const used = () => new AppError(410, "code_expired", "인증번호가 만료되었습니다 / Code expired: ask for a new one");
     if (!row) {
       const code = await c.env.DB.prepare("SELECT expires_at FROM phone_codes WHERE phone_hash = ?").bind(phoneHash).first<{ expires_at: number }>();
-      if (!code || code.expires_at <= now) throw new AppError(410, "code_expired", "인증번호가 만료되었습니다 / Code expired: ask for a new one");
+      if (!code || code.expires_at <= now) throw used();
       throw new AppError(429, "too_many_attempts", "시도 횟수를 초과했습니다 / Too many attempts: ask for a new code");
     }
-    if (row.code_hash !== (await codeHash(c.env, phone, body.code))) throw new AppError(422, "wrong_code", "인증번호가 틀렸습니다 / Wrong code");
+    // Spent by a verify whose clock read came a moment after this one's.
+    if (row.code_hash === SPENT) throw used();
+    const hash = await codeHash(c.env, phone, body.code);
+    if (row.code_hash !== hash) throw new AppError(422, "wrong_code", "인증번호가 틀렸습니다 / Wrong code");
     const proof = newCredential();
     const expiresAt = now + PROOF_TTL_MS;
-    await c.env.DB.batch([
+    // Parallel verifies with the right code all get this far. In one transaction the proof is written only while
+    // the code is unspent, and the code is spent with it: one code, one proof.
+    const [issued] = await c.env.DB.batch([
+      c.env.DB.prepare(
+        "INSERT INTO phone_proofs (hash, phone, expires_at) SELECT ?, ?, ? WHERE EXISTS (SELECT 1 FROM phone_codes WHERE phone_hash = ? AND code_hash = ?)",
+      ).bind(await credentialHash(proof), await encryptField(await fieldKey(c.env), phone, "phone"), expiresAt, phoneHash, hash),
       // Spent, but kept until its hour ends: the hourly cap counts it (the expiry cron deletes it then).
-      c.env.DB.prepare("UPDATE phone_codes SET expires_at = ? WHERE phone_hash = ?").bind(now, phoneHash),
-      c.env.DB.prepare("INSERT INTO phone_proofs (hash, phone, expires_at) VALUES (?, ?, ?)").bind(
-        await credentialHash(proof),
-        await encryptField(await fieldKey(c.env), phone, "phone"),
-        expiresAt,
-      ),
+      c.env.DB.prepare("UPDATE phone_codes SET expires_at = ?, code_hash = ? WHERE phone_hash = ? AND code_hash = ?").bind(now, SPENT, phoneHash, hash),
     ]);
+    if (!issued) throw new Error("D1 batch returned no result for the proof");
+    if (issued.meta.changes !== 1) throw used();
     return c.json({ phoneProof: proof, expiresAt }, 200);
   });
 }
