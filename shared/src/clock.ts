@@ -48,9 +48,19 @@ export function kstHour(ms: number): number {
   return new Date(ms + KST_OFFSET).getUTCHours();
 }
 
-/** The moment a KST day starts. */
+/** The moment a KST day starts (NaN if `day` is no date: check input with `isKstDay`). */
 export function kstDayStart(day: string): number {
   return Date.parse(`${day}T00:00:00Z`) - KST_OFFSET;
+}
+
+/**
+ * True when `text` is "YYYY-MM-DD" naming a real calendar day. The round
+ * trip refuses what Date.parse rolls over ("2026-02-30" is 2 March) or
+ * cannot read ("2026-12-99"); never throws, as zod refinements must not.
+ */
+export function isKstDay(text: string): boolean {
+  const start = kstDayStart(text);
+  return Number.isFinite(start) && kstDay(start) === text;
 }
 
 /** The KST day `n` days after `day` (n may be negative). */

@@ -12,7 +12,7 @@
  */
 import { z } from "@hono/zod-openapi";
 import type { Bytes } from "./bytes.js";
-import { DAY, kstDayStart } from "./clock.js";
+import { DAY, isKstDay, kstDayStart } from "./clock.js";
 
 const INITIALS = [0, 2, 3, 5, 6, 7, 9, 11, 12, 14, 15, 16, 17, 18]; // ㄱ ㄴ ㄷ ㄹ ㅁ ㅂ ㅅ ㅇ ㅈ ㅊ ㅋ ㅌ ㅍ ㅎ
 const VOWELS = [0, 4, 8, 13, 18, 20]; // ㅏ ㅓ ㅗ ㅜ ㅡ ㅣ
@@ -54,7 +54,6 @@ export const safeNumberIn = z
   .refine((s) => normalizeSafeNumber(s) !== null, "a safe number: 2 digits, a syllable, 2 digits, a syllable (12가34나)")
   .openapi({ example: "12가34나" });
 
-/** A KST calendar day "YYYY-MM-DD" that exists (the date on a paper log). */
 /**
  * True when `from` ≤ `to` ≤ `from` + `days`, both real KST dates. Never
  * throws: zod runs an object's refinement even when a date already failed
@@ -66,8 +65,15 @@ export function kstDatesWithin(from: string, to: string, days: number): boolean 
   return Number.isFinite(a) && Number.isFinite(b) && a <= b && b - a <= days * DAY;
 }
 
+/** A KST calendar day "YYYY-MM-DD" that exists: the one schema for every day an edge route takes. */
 export const kstDateIn = z
   .string()
   .regex(/^\d{4}-\d{2}-\d{2}$/, "a KST date YYYY-MM-DD")
-  .refine((d) => new Date(Date.parse(`${d}T00:00:00Z`) || 0).toISOString().slice(0, 10) === d, "a real date")
+  .refine(isKstDay, "a real date")
   .openapi({ example: "2026-11-27" });
+
+/** The latest moment an edge input may name (2100-01-01). Date math throws past ±8.64e15 ms (year 275760); real requests end long before. */
+export const EPOCH_MS_MAX = Date.UTC(2100, 0, 1);
+
+/** A moment as an edge input: whole milliseconds since the Unix epoch, 1970 to 2100. */
+export const epochMsIn = z.number().int().min(0).max(EPOCH_MS_MAX).openapi({ example: 1_795_000_000_000 });

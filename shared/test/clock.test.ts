@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ManualClock, addDays, kstDay, kstDayStart, kstHour } from "../src/index.js";
+import { ManualClock, addDays, isKstDay, kstDay, kstDayStart, kstHour } from "../src/index.js";
 
 describe("KST days and hours", () => {
   it("puts 14:59:59 UTC on the same KST day and 15:00 UTC on the next", () => {
@@ -21,6 +21,14 @@ describe("KST days and hours", () => {
     expect(new Date(kstDayStart("2026-12-01")).toISOString()).toBe("2026-11-30T15:00:00.000Z");
     expect(addDays("2026-12-01", -28)).toBe("2026-11-03");
     expect(addDays("2024-02-28", 1)).toBe("2024-02-29");
+  });
+
+  it("knows which strings are real days, without throwing on the rest", () => {
+    for (const ok of ["2026-11-27", "2028-02-29", "1970-01-01", "0000-01-01", "9999-12-31"]) expect(isKstDay(ok), ok).toBe(true);
+    // Date.parse rolls "2026-02-30" over to 2 March and reads "2026-12-99" as NaN.
+    for (const bad of ["2026-02-30", "2027-02-29", "2026-04-31", "2026-12-99", "2026-13-01", "2026-1-1", "+02026-01-01", "2026-11-27T00:00", "", "27 Nov"]) {
+      expect(isKstDay(bad), bad).toBe(false);
+    }
   });
 
   it("lets tests move time", () => {

@@ -5,7 +5,7 @@
  * named investigator, for contact tracing only (R-A3).
  */
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
-import { DAY, MINUTE, assertNotShutDown, errorResponses, normalizeMobile } from "@kipass/shared";
+import { DAY, MINUTE, assertNotShutDown, epochMsIn, errorResponses, normalizeMobile } from "@kipass/shared";
 import { audit, requireInvestigator, type AuthorityEnv } from "../context.js";
 import { toCsv } from "../csv.js";
 import { DEFAULT_MARGINS } from "../trace/exposure.js";
@@ -14,7 +14,6 @@ import { Traces, type StoredTrace } from "../trace/store.js";
 import { caseId, requireOpenCase } from "./cases.js";
 
 const PURPOSE = "contact_tracing";
-const time = z.number().int().nonnegative();
 const minutes = (max: number) => z.number().int().min(0).max(max);
 const windowOk = (b: { from: number; to: number }) => b.to > b.from && b.to - b.from <= 28 * DAY;
 const windowMessage = { message: "to must be after from, at most 28 days apart", path: ["to"] };
@@ -25,14 +24,14 @@ const traceIn = z
       .object({
         kind: z.literal("phone"),
         phone: z.string().max(20).refine((p) => normalizeMobile(p) !== null, "a Korean mobile number, e.g. 010-1234-5678"),
-        from: time,
-        to: time,
+        from: epochMsIn,
+        to: epochMsIn,
         assumedStayMinutes: minutes(12 * 60).optional(),
         marginBeforeMinutes: minutes(12 * 60).optional(),
         marginAfterMinutes: minutes(12 * 60).optional(),
       })
       .strict(),
-    z.object({ kind: z.literal("facility"), facilityId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/), from: time, to: time }).strict(),
+    z.object({ kind: z.literal("facility"), facilityId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/), from: epochMsIn, to: epochMsIn }).strict(),
   ])
   .refine(windowOk, windowMessage)
   .openapi("TraceRequest");

@@ -10,6 +10,7 @@ import {
   DAY,
   RETENTION_DAYS,
   addDays,
+  epochMsIn,
   kstDatesWithin,
   errorResponses,
   kstDateIn,
@@ -47,7 +48,7 @@ const byPhoneRoute = createRoute({
       content: {
         "application/json": {
           schema: z
-            .object({ phone: phoneIn, from: z.number().int().nonnegative(), to: z.number().int().nonnegative() })
+            .object({ phone: phoneIn, from: epochMsIn, to: epochMsIn })
             .strict()
             .refine((b) => b.from <= b.to && b.to - b.from <= 60 * DAY, "from must be ≤ to, at most 60 days apart")
             .openapi("TokensByPhone"),

@@ -9,6 +9,7 @@ import {
   DAY,
   RETENTION_DAYS,
   decryptField,
+  epochMsIn,
   errorResponses,
   parseToken,
   pinnedAuthorityJwks,
@@ -54,8 +55,8 @@ const tokensRoute = createRoute({
     z
       .object({
         facilityId,
-        from: z.number().int().nonnegative(),
-        to: z.number().int().nonnegative(),
+        from: epochMsIn,
+        to: epochMsIn,
         after: cursor.optional(),
         limit: z.number().int().min(1).max(FACILITY_TOKENS_PAGE).optional(),
       })

@@ -3,19 +3,18 @@
  * routes answer numbers only — no token, hash or visit row reaches a facility.
  */
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
-import { AppError, addDays, errorResponses, kstDay } from "@kipass/shared";
+import { AppError, errorResponses, kstDateIn, kstDatesWithin, kstDay } from "@kipass/shared";
 import { requireAccount, type AccountEnv } from "../auth.js";
 import type { RegistryEnv } from "../config.js";
 import { facilityObject } from "../directory/objects.js";
 
-const day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/).refine((d) => !Number.isNaN(Date.parse(d)), "not a date");
 const MAX_RANGE_DAYS = 31;
 
 const hourlyRoute = createRoute({
   method: "get",
   path: "/v1/facility/counts/hourly",
   summary: "시간대별 출입자 통계: visitors per KST hour of a day (default today)",
-  request: { query: z.object({ day: day.optional() }) },
+  request: { query: z.object({ day: kstDateIn.optional() }) },
   responses: {
     200: {
       description: "Counts",
@@ -36,7 +35,7 @@ const dailyRoute = createRoute({
   method: "get",
   path: "/v1/facility/counts/daily",
   summary: "Visitors per day and the total for a date range (at most 31 days)",
-  request: { query: z.object({ from: day, to: day }) },
+  request: { query: z.object({ from: kstDateIn, to: kstDateIn }) },
   responses: {
     200: {
       description: "Totals",
@@ -63,7 +62,7 @@ export function mountCounts(app: OpenAPIHono<RegistryEnv>): void {
   });
   authed.openapi(dailyRoute, async (c) => {
     const { from, to } = c.req.valid("query");
-    if (to < from || addDays(from, MAX_RANGE_DAYS - 1) < to) {
+    if (!kstDatesWithin(from, to, MAX_RANGE_DAYS - 1)) {
       throw new AppError(400, "invalid_range", `기간은 1–${MAX_RANGE_DAYS}일이어야 합니다 / The range must be 1–${MAX_RANGE_DAYS} days`);
     }
     const days = (await facilityObject(c.env, c.var.account.facilityId!).dailyTotals(from, to)).map((r) => ({ day: r.day, visitors: r.visits }));

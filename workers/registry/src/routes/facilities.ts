@@ -14,6 +14,7 @@ import {
   hashPassword,
   isConstraintError,
   isValidBusinessNumber,
+  kstDateIn,
   newCredential,
   normalizeBusinessNumber,
 } from "@kipass/shared";
@@ -26,7 +27,6 @@ import { takesEffectSchema } from "./takes-effect.js";
 
 export const loginIdSchema = z.string().regex(/^[a-z0-9_.-]{4,32}$/, "4–32 of a-z 0-9 _ . -");
 export const passwordSchema = z.string().min(8).max(128);
-const kstDaySchema = z.string().regex(/^\d{4}-\d{2}-\d{2}$/);
 const text = (max: number) => z.string().trim().min(1).max(max);
 
 const registrationSchema = z
@@ -44,7 +44,7 @@ const registrationSchema = z
     jurisdiction: z.object({ sido: text(20), sigungu: text(20) }).strict(),
     address: text(200),
     addressDetail: text(100),
-    event: z.object({ from: kstDaySchema, to: kstDaySchema }).strict().optional(),
+    event: z.object({ from: kstDateIn, to: kstDateIn }).strict().optional(),
   })
   .strict()
   .superRefine((v, ctx) => {
