@@ -127,7 +127,7 @@ describe("accounts", () => {
     const hash = await credentialHash(session);
     const expiresAt = Date.now() + HOUR;
     const object = facilityObject(env, f.facilityId);
-    await object.reconcile({ facilityId: f.facilityId, status: "active", validFrom: null, validUntil: null }, [{ hash, accountId: "acc_removed", expiresAt }], Date.now());
+    await object.reconcile({ facilityId: f.facilityId, status: "active", validFrom: null, validUntil: null, version: 0 }, [{ hash, accountId: "acc_removed", expiresAt }], Date.now());
     await object.addDevice({ sessionHash: hash, accountId: "acc_removed", expiresAt });
     expect(await errorCode(await scan(session, (await mintQr()).qr))).toEqual({ status: 401, code: "device_revoked" });
   });

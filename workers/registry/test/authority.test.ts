@@ -87,7 +87,7 @@ describe("authority API", () => {
   it("gives a facility's tokens page by page until the window is whole: each once, in scan order, ties on the same millisecond too", async () => {
     const fid = "fac_pagedtokens1";
     const stub = env.FACILITY.getByName(fid);
-    await stub.configure({ facilityId: fid, status: "active", validFrom: null, validUntil: null });
+    await stub.configure({ facilityId: fid, status: "active", validFrom: null, validUntil: null, version: 0 });
     await stub.addDevice({ sessionHash: "session-paged", accountId: "acc_device", expiresAt: Date.now() + 3_600_000 });
     const t0 = Date.now() - 600_000;
     // Three scans in one millisecond (a busy gate), then one a second; one before the window and one at its end.

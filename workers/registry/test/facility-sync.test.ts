@@ -6,7 +6,8 @@
 // whether the object caught up.
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { markFacility } from "../src/directory/objects.js";
+import type { RegistryBindings } from "../src/config.js";
+import { markFacility, syncFacility } from "../src/directory/objects.js";
 import { Facility } from "../src/durable/facility.js";
 import { activeFacility, addStaff, approver, call, errorCode, json, lastSms, login, mintQr, phoneProof, randomPhone, registerFacility, registration, runCron, scan, validBusinessNumber } from "./helpers.js";
 
@@ -30,6 +31,36 @@ async function withObjectsFailing(request: () => Promise<Response>): Promise<Res
   };
   try {
     return await request();
+  } finally {
+    Facility.prototype.reconcile = reconcile;
+  }
+}
+
+/**
+ * Approves a pending facility while a bogus report's suspension overtakes the
+ * approval's sync: the approval read D1 ('active'), then the suspension commits
+ * and its own sync lands and clears the mark, and only then does the
+ * approval's push reach the object — its reply then delivered or lost. Runs in
+ * the object, which holds its own D1 binding; the suspension's real sync calls
+ * this same object through its stub. Returns the approval's answer.
+ */
+async function approveWhileSuspended(facilityId: string, approverSession: string, push: "delivered" | "reply lost"): Promise<Record<string, unknown>> {
+  const reconcile = Facility.prototype.reconcile;
+  let late = true;
+  Facility.prototype.reconcile = async function (this: Facility, ...args: Parameters<Facility["reconcile"]>) {
+    if (!late) return reconcile.apply(this, args);
+    late = false;
+    const objectEnv = (this as unknown as { env: RegistryBindings }).env;
+    await objectEnv.DB.batch([
+      objectEnv.DB.prepare("UPDATE facilities SET status = 'suspended', status_reason = 'reported_bogus' WHERE id = ?").bind(facilityId),
+      markFacility(objectEnv, facilityId),
+    ]);
+    await syncFacility(objectEnv, facilityId, Date.now());
+    reconcile.apply(this, args);
+    if (push === "reply lost") throw new Error("lost reply");
+  };
+  try {
+    return await json(await call("POST", `/v1/approver/facilities/${facilityId}/decision`, { decision: "approve" }, approverSession), 200);
   } finally {
     Facility.prototype.reconcile = reconcile;
   }
@@ -72,19 +103,36 @@ describe("facility sync", () => {
   it("a sync that reaches the object after a later one does not put back the older status (R-F3)", async () => {
     const f = await registerFacility({ businessNumber: "none" });
     const owner = await login(f.loginId, f.password);
+    const answer = await approveWhileSuspended(f.facilityId, await approver(), "delivered");
+    expect(answer).toMatchObject({ status: "active", takesEffect: "now" });
+    expect((await env.DB.prepare("SELECT status FROM facilities WHERE id = ?").bind(f.facilityId).first<{ status: string }>())?.status).toBe("suspended");
+    expect(await errorCode(await scan(owner, (await mintQr()).qr))).toEqual({ status: 403, code: "facility_suspended" });
+  });
+
+  it("a late sync whose reply is lost does not put back the older status, though no mark is left for the cron (R-F3)", async () => {
+    const f = await registerFacility({ businessNumber: "none" });
+    const owner = await login(f.loginId, f.password);
+    const answer = await approveWhileSuspended(f.facilityId, await approver(), "reply lost");
+    expect(answer).toMatchObject({ status: "active", takesEffect: "within_a_minute" });
+    // The suspension's sync cleared the mark, and the approval's failed sync had none of its own left.
+    expect(await marks()).not.toContain(f.facilityId);
+    await runCron();
+    expect((await env.DB.prepare("SELECT status FROM facilities WHERE id = ?").bind(f.facilityId).first<{ status: string }>())?.status).toBe("suspended");
+    expect(await errorCode(await scan(owner, (await mintQr()).qr))).toEqual({ status: 403, code: "facility_suspended" });
+  });
+
+  it("a change committed during a sync keeps its mark, and the cron brings the object to it", async () => {
+    const f = await registerFacility({ businessNumber: "none" });
+    const owner = await login(f.loginId, f.password);
     const local = await approver();
-    // The approval's call reaches the object late: a suspension has committed meanwhile, and its
-    // own sync has landed and cleared the mark. (Run in the object, which holds its own D1 binding.)
     const reconcile = Facility.prototype.reconcile;
-    let first = true;
     Facility.prototype.reconcile = async function (this: Facility, ...args: Parameters<Facility["reconcile"]>) {
-      if (first) {
-        first = false;
-        const db = (this as unknown as { env: typeof env }).env.DB;
-        await db.prepare("UPDATE facilities SET status = 'suspended', status_reason = 'reported_bogus' WHERE id = ?").bind(f.facilityId).run();
-        reconcile.call(this, { ...args[0], status: "suspended" }, args[1], args[2]);
-        await db.prepare("DELETE FROM facility_sync WHERE facility_id = ?").bind(f.facilityId).run();
-      }
+      // Every push meets a newer status: another change commits, marked as every change is.
+      const objectEnv = (this as unknown as { env: RegistryBindings }).env;
+      await objectEnv.DB.batch([
+        objectEnv.DB.prepare("UPDATE facilities SET status = CASE status WHEN 'active' THEN 'suspended' ELSE 'active' END WHERE id = ?").bind(f.facilityId),
+        markFacility(objectEnv, f.facilityId),
+      ]);
       return reconcile.apply(this, args);
     };
     try {
@@ -92,32 +140,10 @@ describe("facility sync", () => {
     } finally {
       Facility.prototype.reconcile = reconcile;
     }
-    expect((await env.DB.prepare("SELECT status FROM facilities WHERE id = ?").bind(f.facilityId).first<{ status: string }>())?.status).toBe("suspended");
-    expect(await errorCode(await scan(owner, (await mintQr()).qr))).toEqual({ status: 403, code: "facility_suspended" });
-  });
-
-  it("a facility that keeps changing during its sync is left to the cron, marked", async () => {
-    const f = await registerFacility({ businessNumber: "none" });
-    const owner = await login(f.loginId, f.password);
-    const local = await approver();
-    const reconcile = Facility.prototype.reconcile;
-    Facility.prototype.reconcile = async function (this: Facility, ...args: Parameters<Facility["reconcile"]>) {
-      // Every push meets a newer status: another change commits each time.
-      const db = (this as unknown as { env: typeof env }).env.DB;
-      await db.prepare("UPDATE facilities SET status = CASE status WHEN 'active' THEN 'suspended' ELSE 'active' END WHERE id = ?").bind(f.facilityId).run();
-      return reconcile.apply(this, args);
-    };
-    let answer: Record<string, unknown>;
-    try {
-      answer = await json(await call("POST", `/v1/approver/facilities/${f.facilityId}/decision`, { decision: "approve" }, local), 200);
-    } finally {
-      Facility.prototype.reconcile = reconcile;
-    }
-    expect(answer).toMatchObject({ takesEffect: "within_a_minute" });
     expect(await marks()).toContain(f.facilityId);
     await runCron();
     expect(await marks()).not.toContain(f.facilityId);
-    // Five pushes, five flips from active: the directory ends suspended, and so does the scanner.
+    // The directory ends suspended (flipped from active by each push), and so does the scanner.
     expect((await env.DB.prepare("SELECT status FROM facilities WHERE id = ?").bind(f.facilityId).first<{ status: string }>())?.status).toBe("suspended");
     expect(await errorCode(await scan(owner, (await mintQr()).qr))).toEqual({ status: 403, code: "facility_suspended" });
   });

@@ -99,7 +99,7 @@ async function loadFacility(i: number): Promise<{ facilityId: string; session: s
   const facilityId = `fac_load${String(i).padStart(8, "0")}`;
   const session = `${facilityId}.${newCredential()}`;
   const stub = facilityStub(facilityId);
-  await stub.configure({ facilityId, status: "active", validFrom: null, validUntil: null });
+  await stub.configure({ facilityId, status: "active", validFrom: null, validUntil: null, version: 0 });
   await stub.addDevice({ sessionHash: await credentialHash(session), accountId: `acc_load${i}`, expiresAt: Date.now() + HOUR });
   return { facilityId, session };
 }
@@ -282,7 +282,7 @@ describe("faults under load", () => {
     const at = (day: string, hour: number) => kstDayStart(day) + hour * HOUR;
     const id = "fac_faultsweep01";
     const stub = facilityStub(id);
-    await stub.configure({ facilityId: id, status: "active", validFrom: null, validUntil: null });
+    await stub.configure({ facilityId: id, status: "active", validFrom: null, validUntil: null, version: 0 });
     await stub.addDevice({ sessionHash: "session-sweep", accountId: "acc_device", expiresAt: at("2031-01-01", 0) });
     await stub.scan({ sessionHash: "session-sweep", tokenHash: "sweep-seed", qr: "KP1:SEED", now: at(D0, 9) });
     await runInDurableObject(stub, (_, state) => {

@@ -15,7 +15,7 @@ const at = (day: string, hour: number) => kstDayStart(day) + hour * HOUR;
 
 async function facilityWithDevice(id: string) {
   const stub = env.FACILITY.getByName(id);
-  await stub.configure({ facilityId: id, status: "active", validFrom: null, validUntil: null });
+  await stub.configure({ facilityId: id, status: "active", validFrom: null, validUntil: null, version: 0 });
   await stub.addDevice({ sessionHash: `session-${id}`, accountId: "acc_device", expiresAt: at("2031-01-01", 0) });
   return stub;
 }

@@ -178,4 +178,11 @@ describe("scan", () => {
     await env.FACILITY.getByName(f.facilityId).destroyRecords();
     expect(await errorCode(await scan(f.session, (await mintQr()).qr))).toEqual({ status: 404, code: "facility_unknown" });
   });
+
+  it("refuses a made-up session for a real facility as invalid, never telling the facility's status", async () => {
+    const f = await registerFacility({ businessNumber: "none" });
+    expect(f.status).toBe("pending");
+    const forged = `${f.facilityId}.${"A".repeat(43)}`;
+    expect(await errorCode(await scan(forged, (await mintQr()).qr))).toEqual({ status: 401, code: "session_invalid" });
+  });
 });

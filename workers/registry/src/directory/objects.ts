@@ -17,43 +17,33 @@ export const ledgerObject = (env: RegistryBindings, shard: string) => env.TOKEN_
 export const markFacility = (env: RegistryBindings, facilityId: string): D1PreparedStatement =>
   env.DB.prepare("INSERT INTO facility_sync (facility_id, version) VALUES (?, 1) ON CONFLICT (facility_id) DO UPDATE SET version = version + 1").bind(facilityId);
 
-/** Syncs of one facility that keep overtaking each other before this one gives up and leaves its mark to the cron. */
-const SYNC_ROUNDS = 5;
-
 const readConfig = async (env: RegistryBindings, facilityId: string): Promise<FacilityConfig | null> => {
-  const row = await env.DB.prepare("SELECT status, valid_from, valid_until FROM facilities WHERE id = ?")
+  const row = await env.DB.prepare("SELECT status, valid_from, valid_until, config_version FROM facilities WHERE id = ?")
     .bind(facilityId)
-    .first<{ status: FacilityStatus; valid_from: number | null; valid_until: number | null }>();
-  return row ? { facilityId, status: row.status, validFrom: row.valid_from, validUntil: row.valid_until } : null;
+    .first<{ status: FacilityStatus; valid_from: number | null; valid_until: number | null; config_version: number }>();
+  return row ? { facilityId, status: row.status, validFrom: row.valid_from, validUntil: row.valid_until, version: row.config_version } : null;
 };
-
-const sameConfig = (a: FacilityConfig | null, b: FacilityConfig) =>
-  a !== null && a.status === b.status && a.validFrom === b.validFrom && a.validUntil === b.validUntil;
 
 /**
  * Pushes the directory's view of one facility to its object: status, period,
  * revoked live sessions. Two syncs can reach the object in the other order
- * than they read D1, and the later one would put back an older status (a
- * suspension undone by an approval read before it) with no mark left for the
- * cron. So each sync reads the status again once the object has it, and
- * pushes again until the two agree. Revocations only add, so an older list
- * undoes nothing.
+ * than they read D1, and a late push of an older status (an approval read
+ * before a suspension) must not undo the later one, even when its own reply
+ * is lost and no mark is left for the cron. So the config carries its row's
+ * version (migrations/0008_facility_config_version.sql) and the object keeps
+ * the newest it has seen. Revocations only add, so an older list undoes nothing.
  */
 export async function syncFacility(env: RegistryBindings, facilityId: string, now: number): Promise<void> {
   // The mark is read first: a change made meanwhile bumps it, and its mark stays for its own sync.
   const mark = await env.DB.prepare("SELECT version FROM facility_sync WHERE facility_id = ?").bind(facilityId).first<{ version: number }>();
-  let config = await readConfig(env, facilityId);
-  for (let round = 1; config; round++) {
+  const config = await readConfig(env, facilityId);
+  if (config) {
     const { results } = await env.DB.prepare(
       "SELECT s.hash, s.account_id AS accountId, s.expires_at AS expiresAt FROM sessions s JOIN accounts a ON a.id = s.account_id WHERE a.facility_id = ? AND s.revoked_at IS NOT NULL AND s.expires_at > ?",
     )
       .bind(facilityId, now)
       .all<RevokedSession>();
     await facilityObject(env, facilityId).reconcile(config, results, now);
-    const after = await readConfig(env, facilityId);
-    if (sameConfig(after, config)) break;
-    if (round === SYNC_ROUNDS) throw new Error(`facility ${facilityId} kept changing during its sync`);
-    config = after;
   }
   if (mark) await env.DB.prepare("DELETE FROM facility_sync WHERE facility_id = ? AND version = ?").bind(facilityId, mark.version).run();
 }

@@ -43,6 +43,8 @@ const MIGRATIONS = [
      visits INTEGER NOT NULL,
      PRIMARY KEY (day, hour)
    );`,
+  // The directory's config_version of the status held here: an older push is ignored.
+  `ALTER TABLE facility ADD COLUMN version INTEGER NOT NULL DEFAULT 0;`,
 ];
 
 export type FacilityStatus = "active" | "pending" | "suspended" | "rejected";
@@ -53,6 +55,8 @@ export interface FacilityConfig {
   /** Events (R-F9): scans only within [validFrom, validUntil). */
   validFrom: number | null;
   validUntil: number | null;
+  /** D1's facilities.config_version when this was read: it only grows, so the newest wins whatever order pushes arrive in. */
+  version: number;
 }
 
 export type ScanRefusal =
@@ -148,22 +152,33 @@ export class Facility extends DurableObject<RegistryBindings> {
   /** The facility's own id and status, kept in its storage (ctx.id.name is missing on an alarm wake). */
   private config(): FacilityConfig | null {
     if (this.facility === undefined) {
-      const row = this.sql<{ id: string; status: string; valid_from: number | null; valid_until: number | null }>`SELECT * FROM facility`[0];
-      this.facility = row ? { facilityId: row.id, status: row.status as FacilityStatus, validFrom: row.valid_from, validUntil: row.valid_until } : null;
+      const row = this.sql<{ id: string; status: string; valid_from: number | null; valid_until: number | null; version: number }>`SELECT * FROM facility`[0];
+      this.facility = row
+        ? { facilityId: row.id, status: row.status as FacilityStatus, validFrom: row.valid_from, validUntil: row.valid_until, version: row.version }
+        : null;
     }
     return this.facility;
   }
 
-  /** Sets the status from the directory (registration, approval, report, review). */
+  /**
+   * Sets the status from the directory (registration, approval, report,
+   * review). A config older than the one held is a push that arrived late: it
+   * is ignored, so it cannot undo a later change.
+   */
   configure(config: FacilityConfig): void {
     const current = this.config();
     if (current && current.facilityId !== config.facilityId) throw new Error("facility object bound to another id");
-    this.sql`INSERT INTO facility (id, status, valid_from, valid_until) VALUES (${config.facilityId}, ${config.status}, ${config.validFrom}, ${config.validUntil})
-      ON CONFLICT (id) DO UPDATE SET status = excluded.status, valid_from = excluded.valid_from, valid_until = excluded.valid_until`;
+    if (current && config.version < current.version) return;
+    this.sql`INSERT INTO facility (id, status, valid_from, valid_until, version) VALUES (${config.facilityId}, ${config.status}, ${config.validFrom}, ${config.validUntil}, ${config.version})
+      ON CONFLICT (id) DO UPDATE SET status = excluded.status, valid_from = excluded.valid_from, valid_until = excluded.valid_until, version = excluded.version`;
     this.facility = config;
   }
 
-  /** The directory's view (directory/objects.ts syncFacility): status and period, and the sessions it has revoked. */
+  /**
+   * The directory's view (directory/objects.ts syncFacility): status and
+   * period, unless older than the one held, and the sessions it has revoked,
+   * always (they only add).
+   */
   reconcile(config: FacilityConfig, revokedSessions: RevokedSession[], now: number): void {
     this.configure(config);
     for (const session of revokedSessions) this.revokeSession(session, now);
@@ -203,14 +218,15 @@ export class Facility extends DurableObject<RegistryBindings> {
     // Status and device from memory: the hot path's only statements are its writes.
     const facility = this.config();
     if (!facility) return { ok: false, code: "facility_unknown" };
-    if (facility.status !== "active") return { ok: false, code: `facility_${facility.status}` };
-    if ((facility.validFrom !== null && input.now < facility.validFrom) || (facility.validUntil !== null && input.now >= facility.validUntil)) {
-      return { ok: false, code: "event_not_active" };
-    }
+    // The device before the status: a made-up session for a real facility id learns nothing of it.
     const device = this.device(input.sessionHash);
     if (!device) return { ok: false, code: "session_invalid" };
     if (device.revokedAt !== null) return { ok: false, code: "device_revoked" };
     if (device.expiresAt <= input.now) return { ok: false, code: "session_invalid" };
+    if (facility.status !== "active") return { ok: false, code: `facility_${facility.status}` };
+    if ((facility.validFrom !== null && input.now < facility.validFrom) || (facility.validUntil !== null && input.now >= facility.validUntil)) {
+      return { ok: false, code: "event_not_active" };
+    }
 
     // A re-scan here passed the ledger (same facility): `write` records it as a repeat.
     const key = await this.keys.get(kstDay(input.now), input.now);
@@ -247,7 +263,7 @@ export class Facility extends DurableObject<RegistryBindings> {
    * scans build — written together rather than one commit per visit.
    */
   async seedVisits(facilityId: string, visits: { tokenHash: string; qr: string; at: number; device: string }[]): Promise<number> {
-    if (!this.config()) this.configure({ facilityId, status: "active", validFrom: null, validUntil: null });
+    if (!this.config()) this.configure({ facilityId, status: "active", validFrom: null, validUntil: null, version: 0 });
     // As scans at those moments would: each day's key is made on its day.
     const sorted = [...visits].sort((a, b) => a.at - b.at);
     await this.keys.prefetch(firstOfEachDay(sorted));
