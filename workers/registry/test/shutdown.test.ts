@@ -7,7 +7,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { DEV_NOW_HEADER, MODE_CACHE_MS, SHUTDOWN_CONFIRMATION, parseJwks, verifyReceipt, type ReceiptFile } from "../../../shared/src/index.js";
 import { DAY_KEY_VAULT_SHARDS, TOKEN_LEDGER_SHARDS } from "../src/durable/shards.js";
-import { BASE, activeFacility, call, errorCode, json, mintQr, scan, send, testEnv } from "./helpers.js";
+import { BASE, activeFacility, call, errorCode, json, lastSms, mintQr, phoneProof, randomPhone, registration, scan, send, testEnv } from "./helpers.js";
 
 type Progress = { done: boolean; phase: string | null; destroyed: Record<string, number>; waitMs?: number; receipt?: ReceiptFile };
 
@@ -57,6 +57,12 @@ describe("shutdown with verified destruction (R-O4)", () => {
     expect((await sqliteRows("FACILITY")).some(([table]) => table === "visits")).toBe(true);
     expect((await vaultEntries()).some((k) => k.startsWith("daykey:"))).toBe(true);
 
+    // Begun before the shutdown: a registration's phone proof, and a code not yet entered.
+    const proof = await phoneProof(randomPhone());
+    const waiting = randomPhone();
+    await json(await call("POST", "/v1/phone/code", { phone: waiting }), 200);
+    const code = /(\d{6})/.exec(await lastSms(waiting))![1]!;
+
     // The first call stops collection and destroys nothing until every isolate has seen it.
     const first = await shutdownCall();
     expect(first).toMatchObject({ done: false, destroyed: {}, waitMs: expect.any(Number) });
@@ -97,6 +103,10 @@ describe("shutdown with verified destruction (R-O4)", () => {
     expect(await errorCode(await scan(a.session, (await mintQr()).qr))).toEqual({ status: 410, code: "collection_ended" });
     expect(await errorCode(await call("PUT", "/operations/v1/alert-level", { level: "심각" }, testEnv.OPERATOR_TOKEN))).toEqual({ status: 410, code: "collection_ended" });
     expect(await json(await call("GET", "/operations/v1/mode"), 200)).toMatchObject({ collecting: false, shutDownAt: expect.any(Number) });
+    // Nor does any personal data come in: no SMS code, no phone proof, no registration (R-O4).
+    expect(await errorCode(await call("POST", "/v1/phone/code", { phone: randomPhone() }))).toEqual({ status: 410, code: "collection_ended" });
+    expect(await errorCode(await call("POST", "/v1/phone/verify", { phone: waiting, code }))).toEqual({ status: 410, code: "collection_ended" });
+    expect(await errorCode(await call("POST", "/v1/facilities", registration({ phoneProof: proof })))).toEqual({ status: 410, code: "collection_ended" });
     // Running the command again answers the same receipt and destroys nothing more.
     expect((await shutdown()).receipt).toEqual(receipt);
     expect((await vaultEntries()).filter((k) => k.startsWith("daykey:"))).toEqual([]);

@@ -5,6 +5,7 @@
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import {
   AppError,
+  assertNotShutDown,
   credentialHash,
   decryptField,
   encryptField,
@@ -68,7 +69,7 @@ const registerRoute = createRoute({
         },
       },
     },
-    ...errorResponses(400, 409, 413, 422),
+    ...errorResponses(400, 409, 410, 413, 422),
   },
 });
 
@@ -85,6 +86,7 @@ const reportRoute = createRoute({
 
 export function mountFacilities(app: OpenAPIHono<RegistryEnv>): void {
   app.openapi(registerRoute, async (c) => {
+    await assertNotShutDown(c.env.DB); // R-O4: no representative's name or phone after shutdown
     const now = c.var.clock.now();
     const body = c.req.valid("json");
     let number: string | null = null;

@@ -1,6 +1,6 @@
 /** R-F4: the manager verifies their own phone before choosing an ID and password. */
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
-import { AppError, HOUR, MINUTE, SECOND, credentialHash, encryptField, errorResponses, newCredential, normalizeMobile, randomBytes } from "@kipass/shared";
+import { AppError, HOUR, MINUTE, SECOND, assertNotShutDown, credentialHash, encryptField, errorResponses, newCredential, normalizeMobile, randomBytes } from "@kipass/shared";
 import { fieldKey, lookupHash, smsProvider, type RegistryBindings, type RegistryEnv } from "../config.js";
 
 const CODE_TTL_MS = 5 * MINUTE;
@@ -20,7 +20,7 @@ const sendRoute = createRoute({
   path: "/v1/phone/code",
   summary: "Send a 6-digit verification code to the manager's phone",
   request: { body: { content: { "application/json": { schema: z.object({ phone: mobile }).strict() } }, required: true } },
-  responses: { 200: { description: "Sent", content: { "application/json": { schema: okOut } } }, ...errorResponses(400, 422, 429, 502, 503) },
+  responses: { 200: { description: "Sent", content: { "application/json": { schema: okOut } } }, ...errorResponses(400, 410, 422, 429, 502, 503) },
 });
 
 const verifyRoute = createRoute({
@@ -52,6 +52,7 @@ export async function checkPhoneProof(env: RegistryBindings, proof: string, now:
 
 export function mountPhone(app: OpenAPIHono<RegistryEnv>): void {
   app.openapi(sendRoute, async (c) => {
+    await assertNotShutDown(c.env.DB); // R-O4: after shutdown no phone number is taken in
     const now = c.var.clock.now();
     const phone = parseMobile(c.req.valid("json").phone);
     const phoneHash = await lookupHash(c.env, "phone", phone);
@@ -76,6 +77,7 @@ export function mountPhone(app: OpenAPIHono<RegistryEnv>): void {
   });
 
   app.openapi(verifyRoute, async (c) => {
+    await assertNotShutDown(c.env.DB); // R-O4: a proof holds the phone number
     const now = c.var.clock.now();
     const body = c.req.valid("json");
     const phone = parseMobile(body.phone);
