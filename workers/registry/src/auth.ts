@@ -2,7 +2,7 @@
  * Accounts and sessions (R-F4, R-F5): PBKDF2 passwords with lockout after
  * repeated failures, opaque session credentials stored as hashes and
  * revocable by the owner. A facility session names its facility
- * (`<facilityId>.<secret>`) so a scan reaches the Facility object without
+ * (`<facilityId>.<tag>.<secret>`) so a scan reaches the Facility object without
  * touching D1; the object holds the live device sessions.
  */
 import {
@@ -16,7 +16,7 @@ import {
   verifyPassword,
 } from "@kipass/shared";
 import type { MiddlewareHandler } from "hono";
-import type { RegistryBindings, RegistryEnv } from "./config.js";
+import { lookupHash, type RegistryBindings, type RegistryEnv } from "./config.js";
 import { applyToFacility, facilityObject, markFacility, type TakesEffect } from "./directory/objects.js";
 
 export type Role = "owner" | "staff" | "approver";
@@ -41,11 +41,22 @@ export const SESSION_TTL_MS = 12 * HOUR;
 
 export const newId = (prefix: string): string => `${prefix}_${toBase64url(randomBytes(9))}`;
 
-const FACILITY_SESSION = /^(fac_[A-Za-z0-9_-]{12})\.[A-Za-z0-9_-]{43}$/;
+const FACILITY_SESSION = /^(fac_[A-Za-z0-9_-]{12})\.([A-Za-z0-9_-]{22})\.[A-Za-z0-9_-]{43}$/;
 
-/** The facility a scanner session belongs to, from its shape alone (no D1 on the hot path). */
-export function sessionFacility(credential: string): string | null {
-  return FACILITY_SESSION.exec(credential)?.[1] ?? null;
+/**
+ * A keyed tag of the facility id in its sessions (as the issuer's device
+ * credentials carry one): a session naming a facility nobody logged in to is
+ * refused at the edge, before it claims a token or makes an object for that id.
+ */
+const facilityTag = async (env: RegistryBindings, facilityId: string) => (await lookupHash(env, "session-route", facilityId)).slice(0, 22);
+
+export const newFacilitySession = async (env: RegistryBindings, facilityId: string): Promise<string> =>
+  `${facilityId}.${await facilityTag(env, facilityId)}.${newCredential()}`;
+
+/** The facility a scanner session belongs to, from the session alone (no D1 on the hot path); null for a made-up one. */
+export async function sessionFacility(env: RegistryBindings, credential: string): Promise<string | null> {
+  const m = FACILITY_SESSION.exec(credential);
+  return m && m[2] === (await facilityTag(env, m[1]!)) ? m[1]! : null;
 }
 
 export function bearer(header: string | undefined): string {
@@ -94,7 +105,7 @@ export async function login(env: RegistryBindings, loginId: string, password: st
   if (!attempt) throw locked;
   if (!(await verifyPassword(password, row.password_hash))) throw refused;
   await env.DB.prepare("UPDATE accounts SET failed_logins = 0, locked_until = NULL WHERE id = ?").bind(row.id).run();
-  const session = row.facility_id ? `${row.facility_id}.${newCredential()}` : `approver.${newCredential()}`;
+  const session = row.facility_id ? await newFacilitySession(env, row.facility_id) : `approver.${newCredential()}`;
   const hash = await credentialHash(session);
   const sessionId = newId("ses");
   const expiresAt = now + SESSION_TTL_MS;

@@ -78,7 +78,7 @@ export interface ScanAnswer {
 
 export async function scan(env: RegistryBindings, session: string, qr: string, now: number): Promise<ScanAnswer> {
   await assertCollecting(env.DB); // R-O3; cached in the isolate, no D1 query per scan
-  const facilityId = sessionFacility(session);
+  const facilityId = await sessionFacility(env, session);
   if (!facilityId) throw refuse(SCAN_REFUSALS, "session_invalid");
   const token = await verifyScannedToken(env, qr, now);
   const [sessionHash, tokenHash] = await Promise.all([credentialHash(session), lookupHash(env, "token", token.jti)]);

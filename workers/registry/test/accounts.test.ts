@@ -2,7 +2,8 @@
 // devices, and revocation that takes effect at the very next scan.
 import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
-import { HOUR, MINUTE, PBKDF2_ITERATIONS, SECOND, credentialHash, newCredential } from "../../../shared/src/index.js";
+import { HOUR, MINUTE, PBKDF2_ITERATIONS, SECOND, credentialHash } from "../../../shared/src/index.js";
+import { newFacilitySession } from "../src/auth.js";
 import { facilityObject } from "../src/directory/objects.js";
 import { MAX_CODES_PER_HOUR } from "../src/routes/phone.js";
 import { activeFacility, addStaff, call, errorCode, json, lastSms, mintQr, randomPhone, runCron, scan } from "./helpers.js";
@@ -123,7 +124,7 @@ describe("accounts", () => {
 
   it("a device whose revocation reached the facility before its login did stays revoked (R-F5)", async () => {
     const f = await activeFacility();
-    const session = `${f.facilityId}.${newCredential()}`;
+    const session = await newFacilitySession(env, f.facilityId);
     const hash = await credentialHash(session);
     const expiresAt = Date.now() + HOUR;
     const object = facilityObject(env, f.facilityId);

@@ -16,8 +16,9 @@
 import { abortAllDurableObjects, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
-import { HOUR, addDays, credentialHash, expiresAt, kstDay, kstDayStart, lookupHash, newCredential } from "../../../shared/src/index.js";
+import { HOUR, addDays, credentialHash, expiresAt, kstDay, kstDayStart, lookupHash } from "../../../shared/src/index.js";
 import { recordFigure } from "../../../tests/reliability.js";
+import { newFacilitySession } from "../src/auth.js";
 import { app } from "../src/index.js";
 import { SWEEP_CHUNK } from "../src/durable/retention.js";
 import { TOKEN_LEDGER_SHARDS, ledgerShard } from "../src/durable/shards.js";
@@ -97,7 +98,7 @@ const facilityStub = (id: string) => env.FACILITY.getByName(id);
  */
 async function loadFacility(i: number): Promise<{ facilityId: string; session: string }> {
   const facilityId = `fac_load${String(i).padStart(8, "0")}`;
-  const session = `${facilityId}.${newCredential()}`;
+  const session = await newFacilitySession(env, facilityId);
   const stub = facilityStub(facilityId);
   await stub.configure({ facilityId, status: "active", validFrom: null, validUntil: null, version: 0 });
   await stub.addDevice({ sessionHash: await credentialHash(session), accountId: `acc_load${i}`, expiresAt: Date.now() + HOUR });

@@ -1,6 +1,7 @@
 // The scan hot path (architecture.md): a device session, a verified token,
 // a one-time claim across facilities, a visit recorded once — and a clear,
 // distinct refusal for every bad input, with nothing stored.
+import { listDurableObjectIds } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { generatePartyKey, kstDay } from "../../../shared/src/index.js";
@@ -87,6 +88,15 @@ describe("scan", () => {
     const f = await activeFacility();
     const forged = `${f.facilityId}.${"A".repeat(43)}`;
     expect(await errorCode(await scan(forged, qr))).toEqual({ status: 401, code: "session_invalid" });
+    // A real session's shape with another facility's id, or a made-up one: refused before any object is called or made.
+    const [, tag, secret] = f.session.split(".");
+    const other = await activeFacility();
+    const madeUp = "fac_madeUpFacili";
+    for (const forgedSession of [`${other.facilityId}.${tag}.${secret}`, `${madeUp}.${tag}.${secret}`, `${madeUp}.${secret}`]) {
+      expect(await errorCode(await scan(forgedSession, qr))).toEqual({ status: 401, code: "session_invalid" });
+    }
+    expect((await listDurableObjectIds(env.FACILITY)).some((id) => id.equals(env.FACILITY.idFromName(madeUp)))).toBe(false);
+    expect((await hourly(other.session)).total).toBe(0);
     await json(await scan(f.session, qr), 200);
   });
 
