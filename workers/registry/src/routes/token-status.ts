@@ -2,13 +2,12 @@
  * POST /wallet/v1/token-status — relay resistance (docs/threat-model.md): the
  * wallet asks, while its QR is on screen, whether that token has been
  * scanned, so a screenshot forwarded and used elsewhere shows up on the
- * holder's phone as "사용됨 / used at hh:mm" within a second. Only the
- * token's holder knows its id (128 bits derived from the sealed handle). The
+ * holder's phone as "사용됨 / used at hh:mm" within a second. The id (128
+ * bits derived from the sealed handle) is known to the token's holder and to
+ * its issuer: the issuer's servers could ask too (open, docs/privacy.md). The
  * answer is claimed or not and the time — never the facility — and only for
  * claims of the last few minutes. Called from the issuers' wallet pages
- * (WALLET_ORIGINS); the issuer itself never sees the answer (R-I1: no scan
- * times or places at the issuer). Reads the TokenLedger; the scan path is
- * unchanged.
+ * (WALLET_ORIGINS). Reads the TokenLedger; the scan path is unchanged.
  */
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import { MINUTE, allowBrowserOrigins, errorResponses } from "@kipass/shared";
