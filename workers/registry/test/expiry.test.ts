@@ -4,6 +4,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { HOUR, MINUTE } from "@kipass/shared";
+import { EXPIRY_CHUNK } from "../src/directory/expiry.js";
 import { activeFacility, call, json, mintQr, phoneProof, randomPhone, runCron, scan } from "./helpers.js";
 
 const rows = async () => {
@@ -33,5 +34,20 @@ describe("expiry", () => {
     await json(await call("GET", "/v1/sessions", undefined, f.session), 200);
     await runCron(start + 13 * HOUR); // the session has expired
     expect(await rows()).toEqual({ sessions: 0, codes: 0, proofs: 0 });
+  });
+
+  it("catches up with a backlog in one run: more than one chunk a table", async () => {
+    const f = await activeFacility();
+    const account = (await env.DB.prepare("SELECT id FROM accounts WHERE login_id = ?").bind(f.loginId).first<{ id: string }>())!.id;
+    const backlog = EXPIRY_CHUNK * 2 + 500;
+    const now = Date.now();
+    const insert = env.DB.prepare("INSERT INTO sessions (hash, id, account_id, created_at, expires_at) VALUES (?, ?, ?, ?, ?)");
+    for (let from = 0; from < backlog; from += 500) {
+      await env.DB.batch(Array.from({ length: 500 }, (_, i) => insert.bind(`expired-${from + i}`, `ses_expired${from + i}`, account, now - 13 * HOUR, now - HOUR)));
+    }
+    expect((await rows()).sessions).toBe(backlog + 1);
+    await runCron(now + MINUTE);
+    expect((await rows()).sessions).toBe(1); // the live one
+    await json(await call("GET", "/v1/sessions", undefined, f.session), 200);
   });
 });
