@@ -4,7 +4,10 @@
 // freshly minted by an issuer; the page decodes it, the registry records it,
 // the page confirms it and speaks. An expired QR and one already used at
 // another facility get their own messages and record nothing. The dashboard
-// shows the count in the right hour. Screenshots go to screenshots/.
+// shows the count in the right hour. With the registry's answers routed: a
+// hung scan, a device logged out, server failures and a stopped collection
+// each get their own state, never "not a valid QR"; a held QR posts once.
+// Screenshots go to screenshots/.
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -65,6 +68,22 @@ describe("scanner UI in Chromium", () => {
       speechSynthesis.getVoices = () => [voice as SpeechSynthesisVoice];
       speechSynthesis.speak = (u: SpeechSynthesisUtterance) => void spoken.push(u.text);
     });
+    // What the scanner showed, in order ("state: text"), and every camera stream the page was given.
+    await context.addInitScript(() => {
+      const shown: string[] = [];
+      const streams: MediaStream[] = [];
+      Object.assign(window, { __shown: shown, __streams: streams });
+      new MutationObserver((records) => {
+        for (const r of records) if (r.target instanceof HTMLElement && r.target.classList.contains("result")) shown.push(`${r.target.dataset.state ?? ""}: ${r.target.textContent ?? ""}`);
+      }).observe(document, { subtree: true, attributes: true, attributeFilter: ["data-state"] });
+      const media = navigator.mediaDevices;
+      const open = media.getUserMedia.bind(media);
+      media.getUserMedia = async (constraints) => {
+        const stream = await open(constraints);
+        streams.push(stream);
+        return stream;
+      };
+    });
     context.on("request", (r) => {
       const url = r.url();
       if (!url.startsWith(ui) && !url.startsWith(registry) && !url.startsWith("data:") && !url.startsWith("blob:")) foreign.push(url);
@@ -82,10 +101,29 @@ describe("scanner UI in Chromium", () => {
     await page.click("button[type=submit]");
   }
 
-  async function scanWithCamera(name: string, qr: string, loginId: string, password: string): Promise<{ state: string; spoken: string[]; page: Page }> {
+  const scanUrl = `${registry}/v1/scan`;
+
+  /** A staff device's scanner page, logged in, not started yet; `init` runs in the page before its own scripts. */
+  async function scanner(name: string, qr: string | undefined, loginId = "yongsan-gate", password = "gate-password-1", init?: () => void): Promise<Page> {
     const page = await browser(name, qr);
+    if (init) await page.addInitScript(init);
     await logIn(page, loginId, password);
     await page.waitForURL(/#\/scan$/);
+    return page;
+  }
+
+  /** Closes a finished test's browser: every open scanner decodes camera frames, and this machine has few cores. */
+  const done = (...pages: Page[]) => Promise.all(pages.map((p) => p.context().close()));
+  const shown = (page: Page) => page.evaluate(() => (window as unknown as { __shown: string[] }).__shown);
+  const liveTracks = (page: Page) =>
+    page.evaluate(() => (window as unknown as { __streams: MediaStream[] }).__streams.flatMap((s) => s.getTracks()).filter((tr) => tr.readyState === "live").length);
+  const stateIs = (page: Page, state: string, timeout = 15_000) =>
+    page.waitForFunction((want) => document.querySelector(".result")?.getAttribute("data-state") === want, state, { timeout });
+  /** A registry refusal as the registry words it. */
+  const refusal = (status: number, code: string, message: string) => ({ status, contentType: "application/json", body: JSON.stringify({ error: { code, message } }) });
+
+  async function scanWithCamera(name: string, qr: string, loginId: string, password: string): Promise<{ state: string; spoken: string[]; page: Page }> {
+    const page = await scanner(name, qr, loginId, password);
     await page.click("#start-scan");
     await page.waitForFunction(() => document.querySelector(".result")?.getAttribute("data-state") !== "ready", null, { timeout: 15_000 });
     const state = (await page.getAttribute(".result", "data-state")) ?? "";
@@ -142,6 +180,7 @@ describe("scanner UI in Chromium", () => {
     // Held in front of the camera for several seconds, the same QR posts once.
     await scanned.page.waitForTimeout(2_500);
     expect(await scanned.page.evaluate(() => (window as unknown as { __spoken: string[] }).__spoken.length)).toBe(1);
+    await done(scanned.page);
 
     await page.goto(`${ui}/#/dashboard`);
     const hour = kstHour(Date.now());
@@ -156,6 +195,7 @@ describe("scanner UI in Chromium", () => {
     const scanned = await scanWithCamera("expired", old.qr, "yongsan-gate", "gate-password-1");
     expect(scanned.state).toBe("expired");
     expect(scanned.spoken).toEqual([]);
+    await done(scanned.page);
     const owner = await login(registry, "yongsan-owner", "owner-password-1");
     const counts = (await (await fetch(`${registry}/v1/facility/counts/hourly`, { headers: { authorization: `Bearer ${owner}` } })).json()) as { total: number };
     expect(counts.total).toBe(1);
@@ -171,22 +211,134 @@ describe("scanner UI in Chromium", () => {
     const scanned = await scanWithCamera("used", qr, "yongsan-gate", "gate-password-1");
     expect(scanned.state).toBe("used");
     expect(await scanned.page.textContent(".result")).toContain("이미 다른 시설에서 사용된");
+    await done(scanned.page);
   });
 
   it("tells staff plainly when the network is down, and is ready for the next visitor within a second", { timeout: 60_000 }, async () => {
     const visitor = await enrolVisitor(naver, { name: "박방문", phone: "010-7777-0003", birthDate: "1991-02-02" });
     const { qr } = await mintQr(naver, visitor.credential);
-    const page = await browser("offline", qr);
-    await logIn(page, "yongsan-gate", "gate-password-1");
-    await page.waitForURL(/#\/scan$/);
-    await page.route(`${registry}/v1/scan`, (route) => route.abort("internetdisconnected"));
+    const page = await scanner("offline", qr);
+    await page.route(scanUrl, (route) => route.abort("internetdisconnected"));
     await page.click("#start-scan");
-    await page.waitForFunction(() => document.querySelector(".result")?.getAttribute("data-state") === "network", null, { timeout: 15_000 });
+    await stateIs(page, "network");
     expect(await page.textContent(".result")).toContain("네트워크");
     await shot(page, "scanner-offline");
     const shownAt = Date.now();
-    await page.waitForFunction(() => document.querySelector(".result")?.getAttribute("data-state") === "ready", null, { timeout: 5_000 });
+    await stateIs(page, "ready", 5_000);
     expect(Date.now() - shownAt).toBeLessThan(1_500);
+    // The network is back: the same QR, still held up, goes through.
+    await page.unroute(scanUrl);
+    await stateIs(page, "ok");
+    await done(page);
+  });
+
+  it("gives up on a scan the registry never answers and says network, not ready forever", { timeout: 60_000 }, async () => {
+    const page = await scanner("stalled", "KP-stalled-scan");
+    await page.route(scanUrl, () => undefined); // never answered
+    await page.click("#start-scan");
+    await page.waitForRequest(scanUrl);
+    const postedAt = Date.now();
+    await stateIs(page, "network", 20_000);
+    expect(Date.now() - postedAt).toBeGreaterThan(8_000);
+    expect(await page.textContent(".result")).toContain("네트워크");
+    await done(page);
+  });
+
+  it("sends a device the registry no longer knows to the login page, session cleared and camera off", { timeout: 60_000 }, async () => {
+    const page = await scanner("logged-out", "KP-after-session-end");
+    await page.route(scanUrl, (route) => route.fulfill(refusal(401, "session_invalid", "다시 로그인하세요 / Session expired: log in again")));
+    await page.click("#start-scan");
+    await page.waitForURL(/#\/login/, { timeout: 15_000 });
+    await page.waitForSelector("#login-id");
+    expect(await page.evaluate(() => localStorage.getItem("kp-session"))).toBeNull();
+    expect(await page.textContent(".notice.bad")).toContain("로그아웃되었습니다");
+    expect(await liveTracks(page)).toBe(0);
+    expect(await page.evaluate(() => document.body.classList.contains("kiosk"))).toBe(false);
+    await shot(page, "scanner-logged-out");
+    await done(page);
+  });
+
+  it("tells the registry's own failures and a stopped collection apart from a bad QR, and retries only what may change", { timeout: 90_000 }, async () => {
+    const page = await scanner("server-failures", "KP-server-failures");
+    const answers = [
+      refusal(503, "issuer_keys_unavailable", "발급기관의 키를 가져오지 못했습니다. 잠시 후 다시 스캔하세요 / The issuer's keys cannot be fetched right now: scan again shortly"),
+      { status: 502, contentType: "text/html", body: "<html><body>Bad Gateway</body></html>" },
+      refusal(500, "internal", "내부 오류 / Internal error"),
+      refusal(409, "day_closed", "기록할 수 없는 날짜입니다 / That day is closed for records"),
+      refusal(403, "collection_suspended", "감염병 위기경보 '주의' 단계에서는 출입명부를 수집하지 않습니다 (경계·심각 단계에서만 운영) / Entry logging is suspended at alert level 주의"),
+    ];
+    let posts = 0;
+    await page.route(scanUrl, (route) => route.fulfill(answers[Math.min(posts++, answers.length - 1)]!));
+    await page.click("#start-scan");
+    await stateIs(page, "collection_stopped", 45_000);
+    await shot(page, "scanner-collection-stopped");
+    await page.waitForTimeout(6_000); // a stopped collection is a final answer for this QR
+    expect(posts).toBe(answers.length);
+    const answered = (await shown(page)).filter((x) => !x.startsWith("ready:"));
+    expect(answered.map((x) => x.split(":")[0])).toEqual(["unavailable", "unavailable", "unavailable", "unavailable", "collection_stopped"]);
+    for (const x of answered) expect(x).not.toContain("유효한 출입");
+    expect(answered[0]).toContain("잠시 후 다시 스캔");
+    expect(answered[4]).toContain("'주의' 단계");
+    await done(page);
+  });
+
+  it("shows the registry's reason for a QR from a phone whose clock is wrong, and calls only a bad QR invalid", { timeout: 60_000 }, async () => {
+    const clock = await scanner("not-yet-valid", "KP-future-token");
+    await clock.route(scanUrl, (route) => route.fulfill(refusal(422, "not_yet_valid", "아직 유효하지 않은 QR입니다. 기기 시간을 확인하세요 / QR not valid yet: check the device clock")));
+    await clock.click("#start-scan");
+    await stateIs(clock, "not_yet_valid");
+    expect(await clock.textContent(".result")).not.toContain("유효한 출입");
+    expect(await clock.textContent(".result small")).toBe("아직 유효하지 않은 QR입니다. 기기 시간을 확인하세요");
+    const forged = await scanner("bad-signature", "KP-forged");
+    await forged.route(scanUrl, (route) => route.fulfill(refusal(422, "bad_signature", "위조되었거나 손상된 QR입니다 / QR signature does not verify")));
+    await forged.click("#start-scan");
+    await stateIs(forged, "invalid");
+    expect(await forged.textContent(".result")).toContain("유효한 출입 QR 코드가 아닙니다");
+    await done(clock, forged);
+  });
+
+  it("says the camera cannot be opened when it cannot, not that the QR is invalid", { timeout: 60_000 }, async () => {
+    const page = await scanner("no-camera", undefined, undefined, undefined, () => {
+      navigator.mediaDevices.getUserMedia = () => Promise.reject(new DOMException("Permission denied", "NotAllowedError"));
+    });
+    await page.click("#start-scan");
+    await stateIs(page, "camera");
+    expect(await page.textContent(".result")).toContain("카메라를 열 수 없습니다");
+    expect(await page.textContent(".result")).not.toContain("유효한 출입");
+    await done(page);
+  });
+
+  it("turns off a camera that opens only after staff left the scanner", { timeout: 60_000 }, async () => {
+    const page = await scanner("slow-camera", "KP-slow-camera", undefined, undefined, () => {
+      const media = navigator.mediaDevices;
+      const open = media.getUserMedia.bind(media);
+      media.getUserMedia = async (constraints) => {
+        await new Promise((resolve) => setTimeout(resolve, 1_500));
+        return open(constraints);
+      };
+    });
+    await page.click("#start-scan");
+    await page.click("text=나가기");
+    await page.waitForFunction(() => (window as unknown as { __streams: MediaStream[] }).__streams.length > 0, null, { timeout: 10_000 });
+    await page.waitForTimeout(500);
+    expect(await liveTracks(page)).toBe(0);
+    await done(page);
+  });
+
+  it("posts a QR held in front of the camera once, and never tells its admitted visitor it expired", { timeout: 60_000 }, async () => {
+    const visitor = await enrolVisitor(naver, { name: "정방문", phone: "010-7777-0005", birthDate: "1993-03-03" });
+    const { qr } = await mintQr(naver, visitor.credential);
+    const page = await scanner("held", qr);
+    let posts = 0;
+    page.on("request", (r) => void (r.url() === scanUrl && r.method() === "POST" && (posts += 1)));
+    await page.click("#start-scan");
+    await stateIs(page, "ok");
+    // Past the token's 15 s and the registry's 5 s of skew: a re-post now would be answered "expired".
+    await page.waitForTimeout(21_000);
+    expect(posts).toBe(1);
+    expect((await shown(page)).filter((x) => !x.startsWith("ready:")).map((x) => x.split(":")[0])).toEqual(["ok"]);
+    expect(await page.evaluate(() => (window as unknown as { __spoken: string[] }).__spoken)).toEqual(["인증되었습니다"]);
+    await done(page);
   });
 
   it("lets the local-government approver approve a facility registered without a number (R-F2)", { timeout: 60_000 }, async () => {

@@ -52,23 +52,33 @@ const KEY = "kp-session";
 export const currentSession = (): Session | null => JSON.parse(localStorage.getItem(KEY) ?? "null") as Session | null;
 export const saveSession = (s: Session | null): void => (s ? localStorage.setItem(KEY, JSON.stringify(s)) : localStorage.removeItem(KEY));
 
-export async function api<T>(path: string, init: { method?: string; body?: unknown; auth?: boolean } = {}): Promise<T> {
+/** A request the registry has not answered by then is a network failure: a hung request must not freeze a page (a kiosk runs unattended). */
+export const API_TIMEOUT_MS = 30_000;
+
+export async function api<T>(path: string, init: { method?: string; body?: unknown; auth?: boolean; timeoutMs?: number } = {}): Promise<T> {
   const headers: Record<string, string> = {};
   if (init.body !== undefined) headers["content-type"] = "application/json";
   const s = currentSession();
   if (init.auth !== false && s) headers.authorization = `Bearer ${s.session}`;
+  const signal = AbortSignal.timeout(init.timeoutMs ?? API_TIMEOUT_MS);
   let res: Response;
+  let body: { error?: { code: string; message: string } } | null;
   try {
     res = await fetch(registry + path, {
       method: init.method ?? (init.body !== undefined ? "POST" : "GET"),
       headers,
       body: init.body !== undefined ? JSON.stringify(init.body) : undefined,
+      signal,
     });
+    if (res.status === 204) return undefined as T;
+    // Not JSON (a proxy's error page) is null; a body cut off by the timeout is a network failure.
+    body = (await res.json().catch((err: unknown) => {
+      if (signal.aborted) throw err;
+      return null;
+    })) as typeof body;
   } catch {
     throw new ApiError(0, "network", "network");
   }
-  if (res.status === 204) return undefined as T;
-  const body = (await res.json().catch(() => null)) as { error?: { code: string; message: string } } | null;
   if (!res.ok) throw new ApiError(res.status, body?.error?.code ?? `http_${res.status}`, body?.error?.message ?? res.statusText);
   return body as T;
 }

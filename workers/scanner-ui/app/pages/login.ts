@@ -8,6 +8,8 @@ export const loginPage: Page = (view, go) => {
   const id = h("input", { name: "loginId", autocomplete: "username", required: true });
   const pw = h("input", { name: "password", type: "password", autocomplete: "current-password", required: true });
   const status = h("div");
+  // The scanner sends a device the registry no longer knows here (session ended, account removed): say why.
+  if (/[?&]logged_out\b/.test(location.hash)) status.append(notice("bad", t("login.loggedOut", "이 기기는 로그아웃되었습니다. 다시 로그인해 주세요.")));
   const form = h(
     "form",
     {
