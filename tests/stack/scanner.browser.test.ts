@@ -7,6 +7,10 @@
 // shows the count in the right hour. With the registry's answers routed: a
 // hung scan, a device logged out, server failures and a stopped collection
 // each get their own state, never "not a valid QR"; a held QR posts once.
+// The manager's and approver's pages say in words what failed (offline, a
+// server's error page), show the registry's message in the UI's language
+// only, and refuse a registration without a verified phone or a rejection
+// without a reason before sending anything.
 // Screenshots go to screenshots/.
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -103,6 +107,37 @@ describe("scanner UI in Chromium", () => {
 
   const scanUrl = `${registry}/v1/scan`;
 
+  /** Every registration field after the phone, with a valid business number. */
+  async function fillFacility(page: Page, loginId: string, password: string): Promise<void> {
+    await page.fill("#reg-name", "용산 노래연습장");
+    await page.fill("#reg-number", "124-81-00998");
+    await page.fill("#reg-rep", "홍대표");
+    await page.fill("#reg-biz-phone", "02-123-4567");
+    await page.selectOption("#reg-industry", "karaoke");
+    await page.fill("#reg-sido", "서울특별시");
+    await page.fill("#reg-sigungu", "용산구");
+    await page.fill("#reg-address", "서울특별시 용산구 이태원로 1");
+    await page.fill("#reg-address-detail", "2층");
+    await page.fill("#reg-login", loginId);
+    await page.fill("#reg-password", password);
+  }
+
+  /** The first test's owner, logged in; `before` runs first (to route the registry's answers). */
+  async function owner(name: string, before?: (page: Page) => Promise<unknown>): Promise<Page> {
+    const page = await browser(name);
+    await before?.(page);
+    await logIn(page, "yongsan-owner", "owner-password-1");
+    await page.waitForURL(/#\/dashboard$/);
+    return page;
+  }
+
+  /** The text of the page's first error notice, once there is one. */
+  async function alertText(page: Page): Promise<string> {
+    const alert = page.locator(".notice.bad").first();
+    await alert.waitFor({ timeout: 15_000 });
+    return (await alert.textContent()) ?? "";
+  }
+
   /** A staff device's scanner page, logged in, not started yet; `init` runs in the page before its own scripts. */
   async function scanner(name: string, qr: string | undefined, loginId = "yongsan-gate", password = "gate-password-1", init?: () => void): Promise<Page> {
     const page = await browser(name, qr);
@@ -142,20 +177,10 @@ describe("scanner UI in Chromium", () => {
     await page.fill("#reg-code", await codeFromOutbox(registry, "010-5555-0001"));
     await page.click("text=확인");
     await page.waitForSelector("text=휴대전화 인증이 완료되었습니다.");
-    await page.fill("#reg-name", "용산 노래연습장");
     await page.fill("#reg-number", "124-81-00999");
     expect(await page.textContent("#reg-number-error")).toContain("검증번호"); // wrong check digit, caught before sending
-    await page.fill("#reg-number", "124-81-00998");
+    await fillFacility(page, "yongsan-owner", "owner-password-1");
     expect(await page.textContent("#reg-number-error")).toBe("");
-    await page.fill("#reg-rep", "홍대표");
-    await page.fill("#reg-biz-phone", "02-123-4567");
-    await page.selectOption("#reg-industry", "karaoke");
-    await page.fill("#reg-sido", "서울특별시");
-    await page.fill("#reg-sigungu", "용산구");
-    await page.fill("#reg-address", "서울특별시 용산구 이태원로 1");
-    await page.fill("#reg-address-detail", "2층");
-    await page.fill("#reg-login", "yongsan-owner");
-    await page.fill("#reg-password", "owner-password-1");
     await shot(page, "register");
     await page.click("button[type=submit]");
     await page.waitForSelector("text=등록되었습니다");
@@ -363,6 +388,71 @@ describe("scanner UI in Chromium", () => {
     const visitor = await enrolVisitor(naver, { name: "최방문", phone: "010-7777-0004", birthDate: "1992-02-02" });
     const { qr } = await mintQr(naver, visitor.credential);
     expect((await scanQr(registry, await login(registry, "pending-gate", "gate-password-3"), qr)).status).toBe(200);
+  });
+
+  it("tells a manager offline that the network is down, not the bare word network", { timeout: 60_000 }, async () => {
+    const page = await owner("staff-offline", (p) => p.route(`${registry}/v1/facility/staff`, (route) => route.abort()));
+    await page.goto(`${ui}/#/staff`);
+    expect(await alertText(page)).toBe("네트워크에 연결되어 있지 않습니다. Wi-Fi 또는 모바일 데이터를 확인하세요.");
+    await shot(page, "staff-offline");
+    await done(page);
+  });
+
+  it("says the server has a problem when the counts come back as a proxy's error page, not an empty box", { timeout: 60_000 }, async () => {
+    const page = await owner("dashboard-502", (p) =>
+      p.route((url) => url.pathname === "/v1/facility/counts/hourly", (route) => route.fulfill({ status: 502, contentType: "text/html", body: "<html><body>Bad Gateway</body></html>" })),
+    );
+    expect(await alertText(page)).toBe("서버에 일시적인 문제가 있습니다. 잠시 후 다시 시도해 주세요.");
+    await shot(page, "dashboard-502");
+    await done(page);
+  });
+
+  it("shows a manager using the UI in English only the English half of the registry's message", { timeout: 60_000 }, async () => {
+    const page = await owner("staff-english");
+    await page.click("#lang");
+    await page.goto(`${ui}/#/staff`);
+    await page.waitForSelector("h1:text('Staff and entrance devices')");
+    await page.fill("#staff-login", "yongsan-gate"); // taken: "이미 사용 중인 아이디입니다 / That ID is taken"
+    await page.fill("#staff-password", "gate-password-9");
+    await page.fill("#staff-description", "side door");
+    await page.click("form button[type=submit]");
+    expect(await alertText(page)).toBe("That ID is taken");
+    await done(page);
+  });
+
+  it("refuses to register before the phone is verified, and sends nothing", { timeout: 60_000 }, async () => {
+    const page = await browser("register-unverified");
+    const posted: string[] = [];
+    page.on("request", (r) => void (r.method() === "POST" && posted.push(r.url())));
+    await page.goto(`${ui}/#/register`);
+    await page.check("#agree");
+    await page.fill("#reg-phone", "010-5555-0009");
+    await fillFacility(page, "unverified-owner", "owner-password-9");
+    await page.click("button[type=submit]");
+    expect(await alertText(page)).toBe("휴대전화 인증을 먼저 해 주세요.");
+    await page.waitForTimeout(500);
+    expect(posted).toEqual([]);
+    await done(page);
+  });
+
+  it("asks the approver for a reason before rejecting, and sends nothing without one", { timeout: 60_000 }, async () => {
+    const pending = await registerFacility(registry, { managerPhone: "010-5555-0004", loginId: "unreasoned-owner", password: "owner-password-4", businessName: "사유 없는 거절", businessNumber: "none", addressDetail: "2층 강당" });
+    const page = await browser("approver-no-reason");
+    const decisions: string[] = [];
+    page.on("request", (r) => void (r.url().endsWith("/decision") && decisions.push(r.url())));
+    await logIn(page, "yongsan-approver", "approver-password");
+    await page.waitForURL(/#\/approver$/);
+    const card = page.locator(`[data-facility="${pending.facilityId}"]`);
+    for (const reason of ["", "   "]) {
+      await card.locator("input").fill(reason);
+      await card.locator("button", { hasText: "거절" }).click();
+      expect(await alertText(page)).toBe("거절하려면 사유를 입력해 주세요.");
+    }
+    await page.waitForTimeout(500);
+    expect(decisions).toEqual([]);
+    expect(await card.count()).toBe(1);
+    await shot(page, "approver-no-reason");
+    await done(page);
   });
 
   it("opens though its first requests for the registry's address hang or fail, and says so plainly when it cannot get it", { timeout: 60_000 }, async () => {

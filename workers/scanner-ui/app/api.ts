@@ -1,8 +1,11 @@
 /**
  * The registry's public API, and nothing else (no other origin is contacted).
  * Every failure becomes an ApiError with the registry's error code, or
- * "network" when the registry cannot be reached (R-F7).
+ * "network" when the registry cannot be reached (R-F7), or `http_<status>`
+ * for an answer without the registry's JSON; its message is always fit to show.
  */
+import { language, t } from "./i18n.js";
+
 export class ApiError extends Error {
   constructor(
     readonly status: number,
@@ -77,8 +80,21 @@ export async function api<T>(path: string, init: { method?: string; body?: unkno
       return null;
     })) as typeof body;
   } catch {
-    throw new ApiError(0, "network", "network");
+    throw new ApiError(0, "network", networkText());
   }
-  if (!res.ok) throw new ApiError(res.status, body?.error?.code ?? `http_${res.status}`, body?.error?.message ?? res.statusText);
+  // Without the registry's own message (a proxy's page, an outage) there is nothing to show but that it failed: statusText is empty over HTTP/2.
+  if (!res.ok) throw new ApiError(res.status, body?.error?.code ?? `http_${res.status}`, body?.error?.message || t("error.server", "서버에 일시적인 문제가 있습니다. 잠시 후 다시 시도해 주세요."));
   return body as T;
+}
+
+/** No answer at all: most often the device is offline. The scanner says the same. */
+export const networkText = (): string => t("error.network", "네트워크에 연결되어 있지 않습니다. Wi-Fi 또는 모바일 데이터를 확인하세요.");
+
+/** A failure as the user should read it: the registry words its refusals "한국어 / English", so only the page's language is shown. */
+export function errorText(err: unknown): string {
+  if (!(err instanceof ApiError)) return String(err);
+  const split = err.message.indexOf(" / ");
+  if (split < 0) return err.message;
+  const en = err.message.slice(split + 3);
+  return language() === "en" && en ? en : err.message.slice(0, split);
 }

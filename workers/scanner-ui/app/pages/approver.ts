@@ -1,5 +1,5 @@
 /** R-F2/R-F3: the local-government approver approves or rejects facilities of their jurisdiction. */
-import { api, ApiError, appliedLater } from "../api.js";
+import { api, appliedLater, errorText } from "../api.js";
 import { h, notice } from "../dom.js";
 import { t } from "../i18n.js";
 import type { Page } from "../main.js";
@@ -18,17 +18,24 @@ interface Pending {
 export const approverPage: Page = async (view) => {
   const list = h("div");
   const status = h("div");
-  const show = (err: unknown) => status.replaceChildren(notice("bad", err instanceof ApiError ? err.message : String(err)));
+  const show = (err: unknown) => status.replaceChildren(notice("bad", errorText(err)));
   async function refresh(): Promise<void> {
     const { facilities } = await api<{ facilities: Pending[] }>("/v1/approver/facilities");
     list.replaceChildren(
       ...(facilities.length === 0
         ? [h("p", {}, t("approver.none", "대기 중인 시설이 없습니다."))]
         : facilities.map((f) => {
-            const reason = h("input", { "aria-label": t("approver.reason", "거절 사유"), placeholder: t("approver.reason", "거절 사유") });
+            // The registry takes 1–500 characters, blanks trimmed.
+            const reason = h("input", { "aria-label": t("approver.reason", "거절 사유"), placeholder: t("approver.reason", "거절 사유"), maxlength: "500" });
             const decide = (decision: "approve" | "reject") => async () => {
+              status.replaceChildren();
+              if (decision === "reject" && !reason.value.trim()) {
+                status.replaceChildren(notice("bad", t("approver.needReason", "거절하려면 사유를 입력해 주세요.")));
+                reason.focus();
+                return;
+              }
               try {
-                const decided = await api<unknown>(`/v1/approver/facilities/${encodeURIComponent(f.id)}/decision`, { body: decision === "approve" ? { decision } : { decision, reason: reason.value } });
+                const decided = await api<unknown>(`/v1/approver/facilities/${encodeURIComponent(f.id)}/decision`, { body: decision === "approve" ? { decision } : { decision, reason: reason.value.trim() } });
                 await refresh();
                 status.replaceChildren(...(appliedLater(decided) ? [notice("info", t("applied.later", "기록되었습니다. 스캐너에는 1분 안에 반영됩니다."))] : []));
               } catch (err) {

@@ -2,7 +2,7 @@
  * R-F8/R-R4: visitors per hour for a day, and totals for a date range — and
  * nothing else about visitors, because the registry gives a facility nothing else.
  */
-import { api, ApiError } from "../api.js";
+import { api, errorText } from "../api.js";
 import { field, h, notice } from "../dom.js";
 import { t } from "../i18n.js";
 import type { Page } from "../main.js";
@@ -28,7 +28,7 @@ export const dashboardPage: Page = async (view) => {
   const from = h("input", { type: "date", value: today(), required: true });
   const to = h("input", { type: "date", value: today(), required: true });
   const range = h("p", { id: "range-total" });
-  const show = (err: unknown) => status.replaceChildren(notice("bad", err instanceof ApiError ? err.message : String(err)));
+  const show = (err: unknown) => status.replaceChildren(notice("bad", errorText(err)));
 
   async function drawDay(): Promise<void> {
     const data = await api<Hourly>(`/v1/facility/counts/hourly?day=${encodeURIComponent(day.value)}`);

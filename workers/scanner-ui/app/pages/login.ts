@@ -1,5 +1,5 @@
 /** R-F4/R-F5: managers, staff devices and approvers log in with ID and password. */
-import { api, ApiError, saveSession, type Session } from "../api.js";
+import { api, errorText, saveSession, type Session } from "../api.js";
 import { field, h, notice } from "../dom.js";
 import { t } from "../i18n.js";
 import type { Page } from "../main.js";
@@ -21,7 +21,7 @@ export const loginPage: Page = (view, go) => {
           saveSession({ ...s, loginId: id.value });
           go(s.role === "approver" ? "approver" : s.role === "staff" ? "scan" : "dashboard");
         } catch (err) {
-          status.append(notice("bad", err instanceof ApiError ? (err.code === "network" ? t("error.network", "등록소에 연결할 수 없습니다.") : err.message) : String(err)));
+          status.append(notice("bad", errorText(err)));
         }
       },
     },

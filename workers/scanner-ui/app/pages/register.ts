@@ -5,7 +5,7 @@
  */
 import { isValidBusinessNumber } from "@kipass/shared/brn";
 import { INDUSTRIES, INDUSTRY_CODES } from "@kipass/shared/industry";
-import { api, ApiError, appliedLater } from "../api.js";
+import { api, appliedLater, errorText } from "../api.js";
 import { field, h, notice, setFieldError } from "../dom.js";
 import { t } from "../i18n.js";
 import type { Page } from "../main.js";
@@ -49,8 +49,7 @@ export const registerPage: Page = (view, go) => {
   };
   industry.addEventListener("change", showIndustryFields);
 
-  const fail = (where: HTMLElement, err: unknown) =>
-    where.replaceChildren(notice("bad", err instanceof ApiError ? (err.code === "network" ? t("error.network", "등록소에 연결할 수 없습니다.") : err.message) : String(err)));
+  const fail = (where: HTMLElement, err: unknown) => where.replaceChildren(notice("bad", errorText(err)));
 
   const sendCode = h("button", { type: "button", class: "quiet", onclick: async () => {
     phoneStatus.replaceChildren();
@@ -84,6 +83,12 @@ export const registerPage: Page = (view, go) => {
         status.replaceChildren();
         if (!checkNumber() || !form.checkValidity()) {
           form.reportValidity();
+          return;
+        }
+        // The registry would refuse it with a schema error nobody can act on.
+        if (!phoneProof) {
+          status.replaceChildren(notice("bad", t("register.verifyFirst", "휴대전화 인증을 먼저 해 주세요.")));
+          phone.focus();
           return;
         }
         try {

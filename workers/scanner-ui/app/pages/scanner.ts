@@ -6,7 +6,7 @@
  * (R-U8 makes a repeat harmless anyway). A device the registry no longer
  * knows (session ended, account removed) leaves for the login page.
  */
-import { api, ApiError, saveSession } from "../api.js";
+import { api, ApiError, errorText, networkText, saveSession } from "../api.js";
 import { h } from "../dom.js";
 import { language, t } from "../i18n.js";
 import type { Page } from "../main.js";
@@ -65,8 +65,7 @@ function stateOf(err: unknown): State {
 /** The registry's line for staff, in the page's language (its messages read "한국어 / English"); none for a bare HTTP status. */
 function detailOf(err: unknown): string | undefined {
   if (!(err instanceof ApiError) || err.code === "network" || err.code.startsWith("http_") || !err.message) return undefined;
-  const [ko, en] = err.message.split(" / ", 2);
-  return language() === "en" && en ? en : ko;
+  return errorText(err);
 }
 
 /** States whose big line is general: the registry's detail says which case it is. */
@@ -79,7 +78,7 @@ const MESSAGES: Record<State, () => string> = {
   used: () => t("scan.used", "이미 다른 시설에서 사용된 QR 코드입니다."),
   invalid: () => t("scan.invalid", "유효한 출입 QR 코드가 아닙니다."),
   not_yet_valid: () => t("scan.notYetValid", "QR 코드의 시간이 맞지 않습니다. 방문자 휴대전화의 시간을 확인해 주세요."),
-  network: () => t("scan.network", "네트워크에 연결되어 있지 않습니다. Wi-Fi 또는 모바일 데이터를 확인하세요."),
+  network: networkText,
   unavailable: () => t("scan.unavailable", "지금은 QR 코드를 확인할 수 없습니다. 잠시 후 다시 스캔해 주세요."),
   logged_out: () => t("scan.loggedOut", "이 기기는 로그아웃되었습니다."),
   suspended: () => t("scan.suspended", "이 시설은 지금 스캔할 수 없습니다 (승인 대기 또는 정지)."),

@@ -1,5 +1,5 @@
 /** R-F5: the representative adds staff accounts (one per entrance device) and removes them. */
-import { api, ApiError, appliedLater } from "../api.js";
+import { api, appliedLater, errorText } from "../api.js";
 import { field, h, notice } from "../dom.js";
 import { t } from "../i18n.js";
 import type { Page } from "../main.js";
@@ -14,7 +14,7 @@ interface Staff {
 export const staffPage: Page = async (view) => {
   const list = h("div");
   const status = h("div");
-  const show = (err: unknown) => status.replaceChildren(notice("bad", err instanceof ApiError ? err.message : String(err)));
+  const show = (err: unknown) => status.replaceChildren(notice("bad", errorText(err)));
 
   async function refresh(): Promise<void> {
     const { staff } = await api<{ staff: Staff[] }>("/v1/facility/staff");
