@@ -17,7 +17,7 @@ import {
 } from "@kipass/shared";
 import type { MiddlewareHandler } from "hono";
 import { lookupHash, type RegistryBindings, type RegistryEnv } from "./config.js";
-import { applyToFacility, facilityObject, markFacility, type TakesEffect } from "./directory/objects.js";
+import { applyToFacility, facilityObject, markFacility, shutDown, type TakesEffect } from "./directory/objects.js";
 
 export type Role = "owner" | "staff" | "approver";
 
@@ -116,7 +116,8 @@ export async function login(env: RegistryBindings, loginId: string, password: st
     .bind(hash, sessionId, row.id, now, expiresAt, row.id)
     .run();
   if (!opened.meta.changes) throw refused;
-  if (row.facility_id) await facilityObject(env, row.facility_id).addDevice({ sessionHash: hash, accountId: row.id, expiresAt });
+  // After shutdown (R-O4) nothing scans: the emptied object gets no device row.
+  if (row.facility_id && !(await shutDown(env))) await facilityObject(env, row.facility_id).addDevice({ sessionHash: hash, accountId: row.id, expiresAt });
   return { session, sessionId, role: row.role, facilityId: row.facility_id, expiresAt };
 }
 

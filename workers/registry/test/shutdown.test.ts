@@ -7,7 +7,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { DEV_NOW_HEADER, MODE_CACHE_MS, SHUTDOWN_CONFIRMATION, parseJwks, verifyReceipt, type ReceiptFile } from "../../../shared/src/index.js";
 import { DAY_KEY_VAULT_SHARDS, TOKEN_LEDGER_SHARDS } from "../src/durable/shards.js";
-import { BASE, activeFacility, call, errorCode, json, lastSms, mintQr, phoneProof, randomPhone, registration, scan, send, testEnv } from "./helpers.js";
+import { BASE, activeFacility, addStaff, call, errorCode, json, lastSms, login, mintQr, phoneProof, randomPhone, registration, runCron, scan, send, testEnv } from "./helpers.js";
 
 type Progress = { done: boolean; phase: string | null; destroyed: Record<string, number>; waitMs?: number; receipt?: ReceiptFile };
 
@@ -57,6 +57,7 @@ describe("shutdown with verified destruction (R-O4)", () => {
     expect((await sqliteRows("FACILITY")).some(([table]) => table === "visits")).toBe(true);
     expect((await vaultEntries()).some((k) => k.startsWith("daykey:"))).toBe(true);
 
+    const staff = await addStaff(a.session);
     // Begun before the shutdown: a registration's phone proof, and a code not yet entered.
     const proof = await phoneProof(randomPhone());
     const waiting = randomPhone();
@@ -107,6 +108,11 @@ describe("shutdown with verified destruction (R-O4)", () => {
     expect(await errorCode(await call("POST", "/v1/phone/code", { phone: randomPhone() }))).toEqual({ status: 410, code: "collection_ended" });
     expect(await errorCode(await call("POST", "/v1/phone/verify", { phone: waiting, code }))).toEqual({ status: 410, code: "collection_ended" });
     expect(await errorCode(await call("POST", "/v1/facilities", registration({ phoneProof: proof })))).toEqual({ status: 410, code: "collection_ended" });
+    // Logins, a staff removal and the cron still run, but write nothing into the emptied objects.
+    const owner = await login(a.loginId, a.password);
+    expect((await call("DELETE", `/v1/facility/staff/${staff.id}`, undefined, owner)).status).toBeLessThan(300);
+    await runCron(Date.now() + MODE_CACHE_MS + 2000);
+    expect(await sqliteRows("FACILITY")).toEqual([]);
     // Running the command again answers the same receipt and destroys nothing more.
     expect((await shutdown()).receipt).toEqual(receipt);
     expect((await vaultEntries()).filter((k) => k.startsWith("daykey:"))).toEqual([]);

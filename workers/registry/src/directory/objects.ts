@@ -1,4 +1,5 @@
 /** Stubs of the registry's Durable Objects, by the names the design gives them. */
+import { operatingMode } from "@kipass/shared";
 import type { RegistryBindings } from "../config.js";
 import type { FacilityConfig, FacilityStatus, RevokedSession } from "../durable/facility.js";
 
@@ -14,6 +15,9 @@ export const ledgerObject = (env: RegistryBindings, shard: string) => env.TOKEN_
  * and clears the mark, and `repairFacilities` (the cron) retries any mark a
  * failed or cut-off sync left (migrations/0004_facility_sync.sql).
  */
+/** Shut down for good (R-O4): cached in the isolate, no D1 query per call. */
+export const shutDown = async (env: RegistryBindings): Promise<boolean> => (await operatingMode(env.DB)).shutDownAt !== null;
+
 export const markFacility = (env: RegistryBindings, facilityId: string): D1PreparedStatement =>
   env.DB.prepare("INSERT INTO facility_sync (facility_id, version) VALUES (?, 1) ON CONFLICT (facility_id) DO UPDATE SET version = version + 1").bind(facilityId);
 
@@ -37,7 +41,8 @@ export async function syncFacility(env: RegistryBindings, facilityId: string, no
   // The mark is read first: a change made meanwhile bumps it, and its mark stays for its own sync.
   const mark = await env.DB.prepare("SELECT version FROM facility_sync WHERE facility_id = ?").bind(facilityId).first<{ version: number }>();
   const config = await readConfig(env, facilityId);
-  if (config) {
+  // After shutdown (R-O4) the objects stay as the receipt left them, empty: nothing scans any more to follow a change.
+  if (config && !(await shutDown(env))) {
     const { results } = await env.DB.prepare(
       "SELECT s.hash, s.account_id AS accountId, s.expires_at AS expiresAt FROM sessions s JOIN accounts a ON a.id = s.account_id WHERE a.facility_id = ? AND s.revoked_at IS NOT NULL AND s.expires_at > ?",
     )
