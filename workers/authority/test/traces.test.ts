@@ -111,6 +111,7 @@ describe("refusals", () => {
       { ...phoneTrace, to: phoneTrace.from + 29 * DAY },
       { kind: "address", from: 0, to: 1 },
       { ...phoneTrace, extra: true },
+      { kind: "facility", facilityId: "F1", from: 8_640_000_000_000_000 - DAY, to: 8_640_000_000_000_000 },
     ]) {
       expect(await call("/api/cases/case-2026-1120/traces", { token, body: bad })).toMatchObject({ status: 400, body: { error: { code: "invalid_request" } } });
     }

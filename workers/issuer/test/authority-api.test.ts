@@ -55,12 +55,13 @@ describe("tokens issued to a phone", () => {
     expect(stranger.tokens).toEqual([]);
   });
 
-  it("refuses a facility id or any other extra field, and a reversed range", async () => {
+  it("refuses a facility id or any other extra field, a reversed range, and moments past 2100", async () => {
     for (const body of [
       { phone: "010-7777-0001", from: 0, to: 1, facility: "F-1" },
       { phone: "010-7777-0001", from: 10, to: 1 },
       { phone: "010-7777-0001", from: 0, to: 61 * DAY },
       { phone: "not a phone", from: 0, to: 1 },
+      { phone: "010-7777-0001", from: 8_640_000_000_000_000 - DAY, to: 8_640_000_000_000_000 },
     ]) {
       const res = await send(await signed(BY_PHONE, body));
       expect(res.status).toBe(400);
