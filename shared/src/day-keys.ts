@@ -27,6 +27,8 @@ export interface KvStorage {
 
 const PREFIX = "daykey:";
 const SHREDDED_THROUGH = "shredded-through";
+/** Days whose keys shutdown destroyed: dates only, for the receipt. */
+const DESTROYED_DAYS = "destroyed-days";
 /** Later than any KST day: "shredded through" this means no day has a key any more. */
 const LAST_DAY = "9999-12-31";
 
@@ -97,14 +99,18 @@ export class DayKeys {
 
   /**
    * Shutdown (R-O4): deletes every key and marks every day shredded, so no
-   * key is ever created again here; returns the days destroyed.
+   * key is ever created again here; returns the days destroyed by every call
+   * so far (noted before the keys go), so a retried shutdown chunk still
+   * lists the keys an earlier, failed call destroyed.
    */
   async destroyAll(): Promise<string[]> {
     await this.storage.put(SHREDDED_THROUGH, LAST_DAY);
     const days = await this.liveDays();
+    const destroyed = [...new Set([...((await this.storage.get<string[]>(DESTROYED_DAYS)) ?? []), ...days])].sort();
+    await this.storage.put(DESTROYED_DAYS, destroyed);
     for (const d of days) await this.storage.delete(PREFIX + d);
     this.cache.clear();
-    return days;
+    return destroyed;
   }
 
   /** Days that still have a key (for audits and tests). */

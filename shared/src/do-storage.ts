@@ -172,22 +172,30 @@ export class RetentionSchedule {
   }
 }
 
+/** Where a wiped object keeps what it destroyed: table names and counts, nothing else. */
+export const DESTROYED_TABLE = "_destroyed";
+
 /**
  * Shutdown (R-O4): deletes every row of every table but the schema version,
  * so the object stays usable (empty) and its constructor's migrations still
  * match, and deletes its alarm (no sweep wakes it again). Returns rows
- * deleted per table.
+ * deleted per table, counted over every call: the deletes and the tally
+ * commit together, so a shutdown chunk retried after a failed call, or run
+ * twice at once, still reports what this object destroyed.
  */
 export async function wipeObject(storage: DoStorage & { deleteAlarm(): Promise<void> }): Promise<Record<string, number>> {
   const sql = storage.sql;
+  sql.exec(`CREATE TABLE IF NOT EXISTS ${DESTROYED_TABLE} (tbl TEXT PRIMARY KEY, n INTEGER NOT NULL)`);
   const tables = sql
-    .exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%' AND name <> '_schema'")
+    .exec<{ name: string }>(
+      `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%' AND name NOT IN ('_schema', '${DESTROYED_TABLE}')`,
+    )
     .toArray();
-  const deleted: Record<string, number> = {};
   for (const { name } of tables) {
-    deleted[name] = sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM "${name}"`).toArray()[0]?.n ?? 0;
+    const n = sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM "${name}"`).toArray()[0]?.n ?? 0;
     sql.exec(`DELETE FROM "${name}"`);
+    sql.exec(`INSERT INTO ${DESTROYED_TABLE} (tbl, n) VALUES (?, ?) ON CONFLICT (tbl) DO UPDATE SET n = n + excluded.n`, name, n);
   }
   await storage.deleteAlarm();
-  return deleted;
+  return Object.fromEntries(sql.exec<{ tbl: string; n: number }>(`SELECT tbl, n FROM ${DESTROYED_TABLE}`).toArray().map((r) => [r.tbl, r.n]));
 }

@@ -44,6 +44,8 @@ export const DEFAULT_ALERT_LEVEL: AlertLevel = "경계";
 
 /** How long an isolate trusts its cached mode: the most a level change takes to reach every isolate. */
 export const MODE_CACHE_MS = 10_000;
+/** How long one shutdown call holds the next chunk: far longer than a chunk of a few dozen object calls or one D1 delete takes. */
+export const SHUTDOWN_LEASE_MS = 60_000;
 
 export interface OperatingMode {
   level: AlertLevel;
@@ -311,11 +313,27 @@ export function mountOperations<E extends HonoEnv & { Bindings: OperationsBindin
     const settling = row.started_at + MODE_CACHE_MS - now;
     if (settling > 0) return c.json({ done: false, phase: ops.shutdown[0]?.name ?? null, destroyed, waitMs: settling }, 200);
 
+    // One call runs a chunk at a time: two at once would delete different D1 rows and only one tally would be saved.
+    const lease = await db
+      .prepare("UPDATE shutdown_progress SET lease_until = ? WHERE id = 1 AND phase = ? AND cursor IS ? AND (lease_until IS NULL OR lease_until <= ?)")
+      .bind(now + SHUTDOWN_LEASE_MS, row.phase, row.cursor, now)
+      .run();
+    if (lease.meta.changes !== 1) {
+      const busy = await db.prepare("SELECT lease_until FROM shutdown_progress WHERE id = 1").first<{ lease_until: number | null }>();
+      return c.json({ done: false, phase: ops.shutdown[row.phase]?.name ?? null, destroyed, waitMs: Math.max(1000, (busy?.lease_until ?? now) - now) }, 200);
+    }
     const phase = ops.shutdown[row.phase];
     let next = { phase: row.phase, cursor: row.cursor };
     const keyIds = JSON.parse(row.key_ids) as string[];
     if (phase) {
-      const chunk = await phase.run(c.env, row.cursor, now);
+      let chunk: ShutdownChunk;
+      try {
+        chunk = await phase.run(c.env, row.cursor, now);
+      } catch (e) {
+        // The retry need not wait out the lease; objects count what they destroyed across calls (wipeObject).
+        await db.prepare("UPDATE shutdown_progress SET lease_until = NULL WHERE id = 1 AND phase = ? AND cursor IS ?").bind(row.phase, row.cursor).run();
+        throw e;
+      }
       addCounts(destroyed, chunk.destroyed);
       keyIds.push(...chunk.keyIds);
       next = chunk.next === null ? { phase: row.phase + 1, cursor: null } : { phase: row.phase, cursor: chunk.next };
@@ -334,9 +352,9 @@ export function mountOperations<E extends HonoEnv & { Bindings: OperationsBindin
       });
       receipt = await signReceipt(body, ops.signingKeys(c.env).current);
     }
-    // Guarded by the step read above: a concurrent call that already advanced wins, this one's tally is not added twice.
+    // Guarded by the step read above: a call that outlived its lease and lost the race does not add its tally twice.
     const { meta } = await db
-      .prepare("UPDATE shutdown_progress SET phase = ?, cursor = ?, destroyed = ?, key_ids = ?, receipt = ? WHERE id = 1 AND phase = ? AND cursor IS ?")
+      .prepare("UPDATE shutdown_progress SET phase = ?, cursor = ?, destroyed = ?, key_ids = ?, receipt = ?, lease_until = NULL WHERE id = 1 AND phase = ? AND cursor IS ?")
       .bind(next.phase, next.cursor, JSON.stringify(destroyed), JSON.stringify(keyIds), receipt ? JSON.stringify(receipt) : null, row.phase, row.cursor)
       .run();
     if (meta.changes === 1 && receipt) {

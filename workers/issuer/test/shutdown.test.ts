@@ -5,7 +5,7 @@
 import { listDurableObjectIds, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { DEV_NOW_HEADER, MODE_CACHE_MS, SHUTDOWN_CONFIRMATION, parseJwks, verifyReceipt, type ReceiptFile } from "@kipass/shared";
+import { DESTROYED_TABLE, DEV_NOW_HEADER, MODE_CACHE_MS, SHUTDOWN_CONFIRMATION, parseJwks, verifyReceipt, type ReceiptFile } from "@kipass/shared";
 import { IDENTITY_TABLES } from "../src/operations.js";
 import { call, enrol, mint, post } from "./wallet-client.js";
 
@@ -28,13 +28,19 @@ async function shutdown(): Promise<ReceiptFile> {
   throw new Error("shutdown did not finish");
 }
 
-/** Every row of every SQL table of every object of a namespace. */
+/** Every row of every SQL table of every object of a namespace (schema version aside). */
 async function objectRows<T extends Rpc.DurableObjectBranded | undefined>(namespace: DurableObjectNamespace<T>): Promise<unknown[]> {
   const rows: unknown[] = [];
   for (const id of await listDurableObjectIds(namespace)) {
     await runInDurableObject(namespace.get(id), (_, state: DurableObjectState) => {
       const tables = state.storage.sql.exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '_cf_%' AND name NOT LIKE 'sqlite_%' AND name <> '_schema'").toArray();
-      for (const { name } of tables) rows.push(...state.storage.sql.exec(`SELECT * FROM "${name}"`).toArray().map((r) => [name, r]));
+      for (const { name } of tables) {
+        for (const row of state.storage.sql.exec(`SELECT * FROM "${name}"`).toArray()) {
+          // The object's tally of what it destroyed: table names and counts only.
+          if (name === DESTROYED_TABLE) expect(row).toEqual({ tbl: expect.stringMatching(/^[a-z_]+$/), n: expect.any(Number) });
+          else rows.push([name, row]);
+        }
+      }
     });
   }
   return rows;

@@ -5,8 +5,8 @@
 import { listDurableObjectIds, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { DEV_NOW_HEADER, MODE_CACHE_MS, SHUTDOWN_CONFIRMATION, parseJwks, verifyReceipt, type ReceiptFile } from "../../../shared/src/index.js";
-import { DAY_KEY_VAULT_SHARDS, TOKEN_LEDGER_SHARDS } from "../src/durable/shards.js";
+import { DESTROYED_TABLE, DEV_NOW_HEADER, MODE_CACHE_MS, SHUTDOWN_CONFIRMATION, parseJwks, verifyReceipt, type ReceiptFile } from "../../../shared/src/index.js";
+import { DAY_KEY_VAULT_SHARDS, TOKEN_LEDGER_SHARDS, vaultShardName } from "../src/durable/shards.js";
 import { BASE, activeFacility, addStaff, call, errorCode, json, lastSms, login, mintQr, phoneProof, randomPhone, registration, runCron, scan, send, testEnv } from "./helpers.js";
 
 type Progress = { done: boolean; phase: string | null; destroyed: Record<string, number>; waitMs?: number; receipt?: ReceiptFile };
@@ -28,14 +28,19 @@ async function shutdown(): Promise<{ calls: number; receipt: ReceiptFile }> {
   throw new Error("shutdown did not finish");
 }
 
-/** Every row of every table in every object of a namespace (schema version aside). */
+/** Every row of every table in every object of a namespace (schema version aside; the object's tally of what it destroyed holds table names and counts only). */
 async function sqliteRows(binding: "FACILITY" | "TOKEN_LEDGER"): Promise<[string, unknown][]> {
   const ns = env[binding] as unknown as DurableObjectNamespace;
   const rows: [string, unknown][] = [];
   for (const id of await listDurableObjectIds(ns)) {
     await runInDurableObject(ns.get(id), (_, state) => {
       const tables = state.storage.sql.exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '_cf_%' AND name NOT LIKE 'sqlite_%' AND name <> '_schema'").toArray();
-      for (const { name } of tables) for (const row of state.storage.sql.exec(`SELECT * FROM "${name}"`).toArray()) rows.push([name, row]);
+      for (const { name } of tables) {
+        for (const row of state.storage.sql.exec(`SELECT * FROM "${name}"`).toArray()) {
+          if (name === DESTROYED_TABLE) expect(row).toEqual({ tbl: expect.stringMatching(/^[a-z_]+$/), n: expect.any(Number) });
+          else rows.push([name, row]);
+        }
+      }
     });
   }
   return rows;
@@ -71,6 +76,17 @@ describe("shutdown with verified destruction (R-O4)", () => {
     expect(await errorCode(await scan(b.session, (await mintQr()).qr))).toEqual({ status: 410, code: "collection_ended" });
     expect((await sqliteRows("FACILITY")).some(([table]) => table === "visits")).toBe(true);
 
+    // A call that failed mid-chunk had already destroyed a's object and half the vaults; its tally was never saved.
+    const dayKeys = (await vaultEntries()).filter((k) => k.startsWith("daykey:")).length;
+    await env.FACILITY.getByName(a.facilityId).destroyRecords();
+    for (let i = 0; i < DAY_KEY_VAULT_SHARDS / 2; i++) await env.DAY_KEY_VAULT.getByName(vaultShardName(i)).destroyAll();
+    // While another call holds the next chunk, a second one destroys nothing and is told to wait.
+    const later = Date.now() + MODE_CACHE_MS + 1000;
+    await env.DB.prepare("UPDATE shutdown_progress SET lease_until = ?").bind(later + 5000).run();
+    expect(await shutdownCall(later)).toMatchObject({ done: false, phase: "day-keys", destroyed: {}, waitMs: 5000 });
+    expect((await vaultEntries()).filter((k) => k.startsWith("daykey:")).length).toBeGreaterThan(0);
+    await env.DB.prepare("UPDATE shutdown_progress SET lease_until = ?").bind(later).run(); // that call died; its lease has run out
+
     const { calls, receipt } = await shutdown();
     expect(calls).toBeGreaterThan(2); // chunked: vaults, two ledger chunks, facilities
 
@@ -90,7 +106,7 @@ describe("shutdown with verified destruction (R-O4)", () => {
       "day_key_vault.objects": DAY_KEY_VAULT_SHARDS,
       "day_key_vault.day_keys": receipt.receipt.keyIds.length,
     });
-    expect(receipt.receipt.keyIds.length).toBeGreaterThan(0);
+    expect(receipt.receipt.keyIds.length).toBe(dayKeys);
     expect(receipt.receipt.keyIds.every((k) => /^vault-\d+\/\d{4}-\d{2}-\d{2}$/.test(k))).toBe(true);
 
     // One changed count, or a receipt checked against another party's keys: refused.
