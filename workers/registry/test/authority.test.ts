@@ -84,7 +84,7 @@ describe("authority API", () => {
     expect((await new AuditLog(env.DB).entries()).map((e: AuditEntry) => e.outcome)).toEqual(["accepted 200", "replayed"]);
   });
 
-  it("gives a facility's tokens page by page until the window is whole: each once, in scan order, ties on the same millisecond too", async () => {
+  it("gives a facility's tokens page by page until the window is whole: each once, ties on the same millisecond too, and a scan recorded after a page that reached past its time", async () => {
     const fid = "fac_pagedtokens1";
     const stub = env.FACILITY.getByName(fid);
     await stub.configure({ facilityId: fid, status: "active", validFrom: null, validUntil: null, version: 0 });
@@ -116,12 +116,20 @@ describe("authority API", () => {
     expect(whole).toMatchObject({ tokens: expect.any(Array), next: null });
     expect(whole.tokens).toHaveLength(scans.length);
 
-    for (const bad of [{ ...window, after: "1.2.3" }, { ...window, after: "x" }, { ...window, limit: 0 }, { ...window, limit: 5001 }]) {
+    // A scan the worker timed inside a page already sent, recorded only after that page was read
+    // (it was still on its way through the ledger): the pages that follow still hold it.
+    const firstPage = await ask<{ tokens: { qr: string }[]; next: string | null }>("/authority/v1/facility-tokens", { ...window, limit: 4 });
+    expect(firstPage.tokens.map((t) => t.qr)).toEqual(["KP1:A", "KP1:B", "KP1:C", "KP1:D"]);
+    expect(await stub.scan({ sessionHash: "session-paged", tokenHash: "paged-late", qr: "KP1:LATE", now: t0 + 1500 })).toMatchObject({ ok: true });
+    const rest = await ask<{ tokens: { qr: string }[]; next: string | null }>("/authority/v1/facility-tokens", { ...window, after: firstPage.next! });
+    expect(rest.tokens.map((t) => t.qr).sort()).toEqual(["KP1:E", "KP1:F", "KP1:G", "KP1:LATE"]);
+
+    for (const bad of [{ ...window, after: "1.2.3" }, { ...window, after: "x" }, { ...window, after: "-1" }, { ...window, limit: 0 }, { ...window, limit: 5001 }]) {
       const res = await send(await signed("/authority/v1/facility-tokens", bad));
       expect(res.status).toBe(400);
       expect(await res.json()).toMatchObject({ error: { code: "invalid_request" } });
     }
     const log = (await new AuditLog(env.DB).entries()).map((e: AuditEntry) => e.outcome);
-    expect(log.filter((o) => o === "accepted 200")).toHaveLength(pages.length + 1);
+    expect(log.filter((o) => o === "accepted 200")).toHaveLength(pages.length + 3);
   });
 });

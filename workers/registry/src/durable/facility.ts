@@ -98,14 +98,9 @@ export interface VisitOfToken {
   device: string;
 }
 
-/** Where a page of a facility's tokens stopped: the last row's scan time and rowid. */
-export interface VisitCursor {
-  at: number;
-  seq: number;
-}
-
 export interface TokensPage {
-  after: VisitCursor | null;
+  /** Where the last page stopped: the rowid of its last row (rows are numbered in the order recorded). */
+  after: number | null;
   limit: number;
 }
 
@@ -305,19 +300,22 @@ export class Facility extends DurableObject<RegistryBindings> {
 
   /**
    * Authority (tracing step 4): one page of the tokens as scanned here in
-   * [from, to), in scan order, decrypted with their day keys. `next` resumes
-   * after the page's last row (ties on `at` broken by rowid), so a window of
-   * any size comes back whole, page by page, never cut short.
+   * [from, to), in the order they were recorded, decrypted with their day
+   * keys. `next` resumes after the page's last rowid, so a window of any size
+   * comes back whole, page by page. Not scan-time order: a scan is timed by
+   * the worker before its ledger claim, so it can be recorded after a page
+   * that reached past its time was read; its rowid is still after that page.
+   * (Retention deletes the oldest days, never the newest rowid, so rowids are
+   * not reused while a trace pages.)
    */
-  async tokensBetween(from: number, to: number, now: number, page: TokensPage): Promise<{ tokens: { qr: string; at: number }[]; next: VisitCursor | null }> {
+  async tokensBetween(from: number, to: number, now: number, page: TokensPage): Promise<{ tokens: { qr: string; at: number }[]; next: number | null }> {
     const config = this.config();
     if (!config) return { tokens: [], next: null };
-    const after = page.after ?? { at: from, seq: -1 };
+    // The window through its (day, at) index: a page reads the window, never the facility's other days.
     const rows = this.sql<{ seq: number; token_hash: string; day: string; at: number; token: string }>`
-      SELECT rowid AS seq, token_hash, day, at, token FROM visits
-      WHERE day >= ${kstDay(from)} AND day <= ${kstDay(to)} AND at >= ${from} AND at < ${to}
-        AND (at > ${after.at} OR (at = ${after.at} AND rowid > ${after.seq}))
-      ORDER BY at, rowid LIMIT ${page.limit}`;
+      SELECT rowid AS seq, token_hash, day, at, token FROM visits INDEXED BY visits_day
+      WHERE day >= ${kstDay(from)} AND day <= ${kstDay(to)} AND at >= ${from} AND at < ${to} AND rowid > ${page.after ?? 0}
+      ORDER BY rowid LIMIT ${page.limit}`;
     const tokens: { qr: string; at: number }[] = [];
     for (const r of rows) {
       const key = await this.keys.get(r.day, now);
@@ -325,7 +323,7 @@ export class Facility extends DurableObject<RegistryBindings> {
       if (qr) tokens.push({ qr, at: r.at });
     }
     const last = rows.at(-1);
-    return { tokens, next: rows.length === page.limit && last ? { at: last.at, seq: last.seq } : null };
+    return { tokens, next: rows.length === page.limit && last ? last.seq : null };
   }
 
   /** Retention sweep (R-R2): what the alarm runs; tests call it with a chosen `now`. */

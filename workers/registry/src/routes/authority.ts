@@ -20,7 +20,6 @@ import {
 import type { Context } from "hono";
 import { fieldKey, identity, lookupHash, type RegistryEnv } from "../config.js";
 import { facilityObject, ledgerObject } from "../directory/objects.js";
-import type { VisitCursor } from "../durable/facility.js";
 import { ledgerShard } from "../durable/shards.js";
 
 const sealed = { 200: { description: "Answer signed by the registry, encrypted to the authority", content: { "application/json": { schema: z.object({ answer: z.string() }) } } } };
@@ -39,13 +38,8 @@ const visitsRoute = createRoute({
 /** Tokens per facility-tokens page: a few MB sealed at most, a fraction of a second of decryption. */
 export const FACILITY_TOKENS_PAGE = 5_000;
 
-/** The page cursor as the authority sees it: "<at>.<rowid>" of the last row sent. */
-const cursor = z.string().regex(/^\d{1,15}\.\d{1,15}$/);
-const encodeCursor = (c: VisitCursor): string => `${c.at}.${c.seq}`;
-function decodeCursor(s: string): VisitCursor {
-  const [at, seq] = s.split(".").map(Number);
-  return { at: at!, seq: seq! };
-}
+/** The page cursor as the authority sees it: the last row's number, in the order the facility recorded its visits. */
+const cursor = z.string().regex(/^\d{1,15}$/);
 
 const tokensRoute = createRoute({
   method: "post",
@@ -115,12 +109,12 @@ export function mountAuthority(app: OpenAPIHono<RegistryEnv>): void {
 
   app.openapi(tokensRoute, async (c) => {
     const { facilityId: fid, from, to, after, limit = FACILITY_TOKENS_PAGE } = c.req.valid("json");
-    const page = await facilityObject(c.env, fid).tokensBetween(from, to, c.var.clock.now(), { after: after ? decodeCursor(after) : null, limit });
+    const page = await facilityObject(c.env, fid).tokensBetween(from, to, c.var.clock.now(), { after: after ? Number(after) : null, limit });
     const tokens = page.tokens.map((r) => {
       const parsed = parseToken(r.qr);
       return { qr: r.qr, issuer: "ok" in parsed ? null : parsed.issuer, scannedAt: r.at };
     });
-    const next = page.next ? encodeCursor(page.next) : null;
+    const next = page.next === null ? null : String(page.next);
     return c.json({ answer: await answer(c, { facilityId: fid, from, to, tokens, next }) }, 200);
   });
 
