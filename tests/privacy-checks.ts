@@ -19,3 +19,17 @@ export function expectNothingGiven(outcomes: RefusalOutcome[]): void {
     if (o.why.startsWith("signed by a key")) expect([o.status, o.code], what).toEqual([401, "bad_signature"]);
   }
 }
+
+/** Refusals of a request the authority did sign: logged under its case, so its data officer can follow them up. */
+const SIGNED_REFUSALS = new Set(["wrong_audience", "body_mismatch", "expired", "issued_in_future", "replayed"]);
+
+/** Every refused attempt is in the audit chain, none accepted; those the authority signed under their case, the rest without one. */
+export function expectRefusalsLogged(log: { outcome: string; caseId: string | null; requestId: string | null }[], outcomes: RefusalOutcome[]): void {
+  expect(log).toHaveLength(outcomes.length);
+  for (const e of log) {
+    expect(e.outcome).not.toMatch(/^accepted/);
+    if (SIGNED_REFUSALS.has(e.outcome)) expect(e, e.outcome).toMatchObject({ caseId: "case-2026-0001", requestId: expect.any(String) });
+    else expect(e, e.outcome).toMatchObject({ caseId: null, requestId: null });
+  }
+  expect(log.filter((e) => e.caseId !== null).length).toBeGreaterThan(0);
+}

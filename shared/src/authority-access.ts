@@ -8,7 +8,7 @@
 import type { MiddlewareHandler } from "hono";
 import { AuditLog, type AuditRecord } from "./audit.js";
 import type { Jwks } from "./keys.js";
-import { signedRequestError, verifySignedRequest, type ReplayStore, type RequestClaims, type SignedRequestErrorCode } from "./signed-request.js";
+import { signedRequestError, verifySignedRequest, type ReplayStore, type RequestClaims } from "./signed-request.js";
 import type { SqlDatabase } from "./sql.js";
 import type { AppVariables } from "./http.js";
 
@@ -29,9 +29,6 @@ export class SqlReplayStore implements ReplayStore {
     return meta.changes === 1;
   }
 }
-
-/** Refusals before any pinned key's signature verified: anyone can send these. */
-const UNSIGNED: ReadonlySet<SignedRequestErrorCode> = new Set(["missing", "malformed", "bad_signature"]);
 
 const logAuditFailure = (err: unknown) => console.error("audit append failed", err instanceof Error ? err.message : String(err));
 
@@ -104,8 +101,18 @@ export function requireSignedRequest<Bindings extends object>(
     );
     const base = { at: now, method: c.req.method, path };
     if (!result.ok) {
-      const refusal = { ...base, requestId: null, caseId: null, investigator: null, purpose: null, outcome: result.code };
-      if (UNSIGNED.has(result.code)) {
+      // A refused request the authority did sign (replayed, expired, for another party) is logged under its id and case.
+      const signer = result.claims;
+      const refusal = {
+        ...base,
+        requestId: signer?.jti ?? null,
+        caseId: signer?.case ?? null,
+        investigator: signer?.inv ?? null,
+        purpose: signer?.purpose ?? null,
+        outcome: result.code,
+      };
+      // Refusals before any pinned key's signature verified: anyone can send these, so they are counted together.
+      if (!signer) {
         let unsigned = unsignedRefusals.get(db);
         if (!unsigned) unsignedRefusals.set(db, (unsigned = new UnsignedRefusals(audit)));
         await unsigned.record(refusal, (work) => c.executionCtx.waitUntil(work));

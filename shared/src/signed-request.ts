@@ -169,7 +169,8 @@ export interface VerifyRequestOptions {
   now: number;
 }
 
-export type SignedRequestFailure = Failure<SignedRequestErrorCode>;
+/** A refusal; once the signature has verified, with its claims, so the audit log can name the request, case and investigator. */
+export type SignedRequestFailure = Failure<SignedRequestErrorCode> & { claims?: RequestClaims };
 
 /**
  * Verifies a signed request. Order: present, well-formed, signature, target
@@ -202,18 +203,19 @@ export async function verifySignedRequest(
   } catch {
     return fail("bad_signature", "signature does not verify");
   }
-  if (claims.aud !== opts.audience) return fail("wrong_audience", `request is for "${claims.aud}", not "${opts.audience}"`);
+  const signed = (code: SignedRequestErrorCode, message: string): SignedRequestFailure => ({ ...fail(code, message), claims });
+  if (claims.aud !== opts.audience) return signed("wrong_audience", `request is for "${claims.aud}", not "${opts.audience}"`);
   if (claims.htm !== req.method.toUpperCase() || claims.htu !== req.path) {
-    return fail("wrong_audience", `request was signed for ${claims.htm} ${claims.htu}, not ${req.method} ${req.path}`);
+    return signed("wrong_audience", `request was signed for ${claims.htm} ${claims.htu}, not ${req.method} ${req.path}`);
   }
   if (claims.exp <= claims.iat || claims.exp - claims.iat > MAX_REQUEST_LIFETIME_S) {
-    return fail("malformed", `lifetime must be 1..${MAX_REQUEST_LIFETIME_S} s`);
+    return signed("malformed", `lifetime must be 1..${MAX_REQUEST_LIFETIME_S} s`);
   }
-  if (claims.iat * 1000 > opts.now + REQUEST_SKEW_MS) return fail("issued_in_future", "request was issued in the future");
-  if (opts.now >= claims.exp * 1000 + REQUEST_SKEW_MS) return fail("expired", "request has expired");
-  if ((await bodyDigest(req.body)) !== claims.bdy) return fail("body_mismatch", "body does not match the signed digest");
+  if (claims.iat * 1000 > opts.now + REQUEST_SKEW_MS) return signed("issued_in_future", "request was issued in the future");
+  if (opts.now >= claims.exp * 1000 + REQUEST_SKEW_MS) return signed("expired", "request has expired");
+  if ((await bodyDigest(req.body)) !== claims.bdy) return signed("body_mismatch", "body does not match the signed digest");
   if (!(await opts.replay.claim(claims.jti, claims.exp * 1000 + REQUEST_SKEW_MS + REPLAY_RETENTION_MARGIN_MS))) {
-    return fail("replayed", "request id was used before");
+    return signed("replayed", "request id was used before");
   }
   return { ok: true, claims };
 }

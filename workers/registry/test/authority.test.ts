@@ -68,11 +68,15 @@ describe("authority API", () => {
     ["expired", () => signed("/authority/v1/visits", { tokenIds: ["AAAAAAAAAAAAAAAAAAAAAA"] }, { now: Date.now() - 120_000 }), 401, "expired"],
     ["for an issuer's audience", () => signed("/authority/v1/visits", { tokenIds: ["AAAAAAAAAAAAAAAAAAAAAA"] }, { audience: "naver" }), 403, "wrong_audience"],
   ] as const)("refuses a request %s, and logs the refusal", async (_name, make, status, code) => {
-    const res = await send(await make());
+    const req = await make();
+    const res = await send(req.clone());
     expect(res.status).toBe(status);
     expect(await res.json()).toMatchObject({ error: { code } });
     const log = await new AuditLog(env.DB).entries();
     expect(log.map((e: AuditEntry) => e.outcome)).toEqual([code]);
+    // One the authority signed is logged under its request id, case and investigator; an unsigned one under none.
+    const who = code === "missing" ? { requestId: null, caseId: null, investigator: null, purpose: null } : { requestId: requestId(req), caseId: "case-2026-0001", investigator: "inv-kim", purpose: "contact_tracing" };
+    expect(log[0]).toMatchObject(who);
   });
 
   it("refuses a replayed request", async () => {
@@ -81,7 +85,9 @@ describe("authority API", () => {
     const again = await send(req);
     expect(again.status).toBe(409);
     expect(await again.json()).toMatchObject({ error: { code: "replayed" } });
-    expect((await new AuditLog(env.DB).entries()).map((e: AuditEntry) => e.outcome)).toEqual(["accepted 200", "replayed"]);
+    const log = await new AuditLog(env.DB).entries();
+    expect(log.map((e: AuditEntry) => e.outcome)).toEqual(["accepted 200", "replayed"]);
+    expect(log[1]).toMatchObject({ requestId: requestId(req), caseId: "case-2026-0001", investigator: "inv-kim" });
   });
 
   it("gives a facility's tokens page by page until the window is whole: each once, ties on the same millisecond too, and a scan recorded after a page that reached past its time", async () => {
