@@ -10,7 +10,8 @@
 // The manager's and approver's pages say in words what failed (offline, a
 // server's error page), show the registry's message in the UI's language
 // only, and refuse a registration without a verified phone or a rejection
-// without a reason before sending anything.
+// without a reason before sending anything. A representative opens the SMS
+// link about a registration under their number and reports it (R-F3).
 // Screenshots go to screenshots/.
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -388,6 +389,40 @@ describe("scanner UI in Chromium", () => {
     const visitor = await enrolVisitor(naver, { name: "최방문", phone: "010-7777-0004", birthDate: "1992-02-02" });
     const { qr } = await mintQr(naver, visitor.credential);
     expect((await scanQr(registry, await login(registry, "pending-gate", "gate-password-3"), qr)).status).toBe(200);
+  });
+
+  it("lets the first representative open the SMS link, see the registration under their number and report it (R-F3)", { timeout: 60_000 }, async () => {
+    const number = "314-81-01232";
+    await registerFacility(registry, { managerPhone: "010-5555-0005", loginId: "first-owner", password: "owner-password-5", businessName: "원조 노래방", businessNumber: number, addressDetail: "1층" });
+    // Markup in a business name is shown as text on the page, never run or rendered.
+    const lure = "<img src=x onerror=alert(1)>수상한 지점";
+    const bogus = await registerFacility(registry, { managerPhone: "010-5555-0006", loginId: "bogus-owner", password: "owner-password-6", businessName: lure, businessNumber: number, addressDetail: "지하 1층" });
+    await addStaff(registry, await login(registry, "bogus-owner", "owner-password-6"), "bogus-gate", "gate-password-6", "입구");
+    const { messages } = (await (await fetch(`${registry}/dev/outbox?phone=010-5555-0005`)).json()) as { messages: { text: string }[] };
+    const link = /(http\S+\/#\/report\?\S+)$/.exec(messages[0]!.text)![1]!;
+    expect(link.startsWith(`${ui}/`)).toBe(true);
+
+    const page = await browser("report");
+    await page.goto(link);
+    const card = page.locator("[data-reported]");
+    await card.waitFor();
+    expect(await card.locator("h2").textContent()).toBe(lure);
+    expect(await card.textContent()).toContain("지하 1층");
+    expect(await page.locator("img").count()).toBe(0);
+    await shot(page, "report");
+    await page.click("button.danger");
+    const ok = page.locator(".notice.ok");
+    await ok.waitFor();
+    expect(await ok.textContent()).toMatch(/^신고가 접수되어/);
+    const visitor = await enrolVisitor(naver, { name: "정방문", phone: "010-7777-0006", birthDate: "1990-06-06" });
+    const { qr } = await mintQr(naver, visitor.credential);
+    expect(await scanQr(registry, await login(registry, "bogus-gate", "gate-password-6"), qr)).toMatchObject({ status: 403, body: { error: { code: "facility_suspended" } } });
+    // The link works once: opened again, it says so.
+    await page.goto(`${ui}/#/`);
+    await page.goto(link);
+    expect(await alertText(page)).toBe("신고 코드가 없거나 이미 사용되었습니다");
+    expect(bogus.status).toBe("active");
+    await done(page);
   });
 
   it("tells a manager offline that the network is down, not the bare word network", { timeout: 60_000 }, async () => {

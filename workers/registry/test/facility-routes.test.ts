@@ -37,6 +37,7 @@ const VALID: Record<string, (s: Session) => Promise<Call>> = {
   },
   "POST /v1/facilities": async () => ({ body: registration({ phoneProof: await phoneProof(randomPhone()) }) }),
   "POST /v1/reports/bogus": async () => ({ body: { code: toBase64url(randomBytes(32)) } }),
+  "POST /v1/reports/bogus/facility": async () => ({ body: { code: toBase64url(randomBytes(32)) } }),
   "POST /v1/login": async () => ({ body: { loginId: facility.loginId, password: facility.password } }),
   "DELETE /v1/sessions/{id}": async (s) => ({ path: `/v1/sessions/${s.sessionId}` }),
   "POST /v1/facility/staff": async () => ({ body: { loginId: fresh("stf"), password: "staff password 2", description: "후문 / back door" } }),

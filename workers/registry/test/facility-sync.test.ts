@@ -166,7 +166,7 @@ describe("facility sync", () => {
     const brn = validBusinessNumber();
     const first = await registerFacility({ businessNumber: brn, addressDetail: "1층 / 1F" });
     const second = await registerFacility({ businessNumber: brn, addressDetail: "2층 / 2F" });
-    const code = /report#([A-Za-z0-9_-]{43})/.exec(await lastSms(first.phone))![1]!;
+    const code = /report\?([A-Za-z0-9_-]{43})/.exec(await lastSms(first.phone))![1]!;
     const secondOwner = await login(second.loginId, second.password);
 
     expect(await errorCode(await withMarksFailing(() => call("POST", "/v1/reports/bogus", { code })))).toEqual({ status: 500, code: "internal" });
@@ -225,7 +225,7 @@ describe("facility sync", () => {
       const brn = validBusinessNumber();
       const first = await registerFacility({ businessNumber: brn, addressDetail: "1층 / 1F" });
       const second = await registerFacility({ businessNumber: brn, addressDetail: "2층 / 2F" });
-      const code = /report#([A-Za-z0-9_-]{43})/.exec(await lastSms(first.phone))![1]!;
+      const code = /report\?([A-Za-z0-9_-]{43})/.exec(await lastSms(first.phone))![1]!;
       const reported = await withObjectsFailing(() => call("POST", "/v1/reports/bogus", { code }));
       expect(await json(reported, 200)).toMatchObject({ ok: true, takesEffect: "within_a_minute", message: expect.stringContaining("within a minute") });
       await runCron();

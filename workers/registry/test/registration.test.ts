@@ -3,6 +3,7 @@
 // representative, who can report it as bogus.
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { formatBusinessNumber, normalizeBusinessNumber } from "../../../shared/src/index.js";
 import {
   activeFacility,
   approver,
@@ -17,6 +18,7 @@ import {
   registerFacility,
   registration,
   scan,
+  testEnv,
   validBusinessNumber,
   wrongCheckDigit,
 } from "./helpers.js";
@@ -133,12 +135,25 @@ describe("facility registration", () => {
     const again = registration({ phoneProof: await phoneProof(randomPhone()), businessNumber: brn, addressDetail: "1층 / 1F" });
     expect(await errorCode(await call("POST", "/v1/facilities", again))).toEqual({ status: 409, code: "facility_exists" });
 
-    const second = await registerFacility({ businessNumber: brn, addressDetail: "3층 / 3F", businessName: "수상한 지점" });
+    // What the registrant types never reaches the SMS: it would let anyone write into an official message.
+    const lure = "수상한 지점\n즉시 확인: https://kipass-verify.example";
+    const second = await registerFacility({ businessNumber: brn, addressDetail: "3층 / 3F", businessName: lure });
     expect(second.status).toBe("active");
     expect(second.facilityId).not.toBe(first.facilityId);
     const sms = await lastSms(first.phone);
-    expect(sms).toContain("수상한 지점");
-    const code = /report#([A-Za-z0-9_-]{43})/.exec(sms)![1]!;
+    expect(sms).toContain(formatBusinessNumber(normalizeBusinessNumber(brn)!));
+    for (const typed of ["수상한", "kipass-verify", "3층", "\n"]) expect(sms).not.toContain(typed);
+    // The link opens the facility UI's report page; the code stays in the fragment (never sent to a server).
+    const code = new RegExp(`^.* ${testEnv.UI_ORIGINS.split(",")[0]}/#/report\\?([A-Za-z0-9_-]{43})$`).exec(sms)![1]!;
+    // That page shows the registration before the representative reports it.
+    expect(await json(await call("POST", "/v1/reports/bogus/facility", { code }), 200)).toEqual({
+      businessName: lure,
+      industry: "karaoke",
+      address: expect.any(String),
+      addressDetail: "3층 / 3F",
+      registeredAt: expect.any(Number),
+      status: "active",
+    });
 
     const secondOwner = await login(second.loginId, second.password);
     await json(await scan(secondOwner, (await mintQr()).qr), 200);
@@ -148,9 +163,32 @@ describe("facility registration", () => {
     const firstOwner = await login(first.loginId, first.password);
     await json(await scan(firstOwner, (await mintQr()).qr), 200);
     expect((await errorCode(await call("POST", "/v1/reports/bogus", { code }))).code).toBe("report_not_found");
+    expect(await errorCode(await call("POST", "/v1/reports/bogus/facility", { code }))).toEqual({ status: 404, code: "report_not_found" });
     // the suspended facility awaits review by its approver
     const local = await approver();
     const listed = await json<{ facilities: { id: string; status: string }[] }>(await call("GET", "/v1/approver/facilities", undefined, local), 200);
     expect(listed.facilities).toContainEqual(expect.objectContaining({ id: second.facilityId, status: "suspended" }));
+  });
+  it("a rejected registration no longer holds its number and detailed address: the real business registers there (R-F3)", async () => {
+    const brn = validBusinessNumber();
+    const first = await registerFacility({ businessNumber: brn, addressDetail: "1층 / 1F" });
+    const bogus = await registerFacility({ businessNumber: brn, addressDetail: "2층 / 2F" });
+    await json(await call("POST", "/v1/reports/bogus", { code: /\?([A-Za-z0-9_-]{43})$/.exec(await lastSms(first.phone))![1]! }), 200);
+    await json(await call("POST", `/v1/approver/facilities/${bogus.facilityId}/decision`, { decision: "reject", reason: "허위 등록 / bogus" }, await approver()), 200);
+    const real = await registerFacility({ businessNumber: brn, addressDetail: "2층 / 2F" });
+    expect(real.status).toBe("active");
+    // the active one still holds it
+    const again = registration({ phoneProof: await phoneProof(randomPhone()), businessNumber: brn, addressDetail: "2층 / 2F" });
+    expect(await errorCode(await call("POST", "/v1/facilities", again))).toEqual({ status: 409, code: "facility_exists" });
+  });
+
+  it("an organiser registers the next event at the same hall; the same event twice is refused (R-F9)", async () => {
+    const brn = validBusinessNumber();
+    const event = (from: string, to: string) => ({ businessNumber: brn, addressDetail: "A홀 / Hall A", industry: "event", event: { from, to } });
+    const march = await registerFacility(event("2027-03-01", "2027-03-03"));
+    const june = await registerFacility(event("2027-06-10", "2027-06-12"));
+    expect(june.facilityId).not.toBe(march.facilityId);
+    const twice = registration({ phoneProof: await phoneProof(randomPhone()), ...event("2027-06-10", "2027-06-12") });
+    expect(await errorCode(await call("POST", "/v1/facilities", twice))).toEqual({ status: 409, code: "facility_exists" });
   });
 });

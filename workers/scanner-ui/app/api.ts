@@ -90,11 +90,15 @@ export async function api<T>(path: string, init: { method?: string; body?: unkno
 /** No answer at all: most often the device is offline. The scanner says the same. */
 export const networkText = (): string => t("error.network", "네트워크에 연결되어 있지 않습니다. Wi-Fi 또는 모바일 데이터를 확인하세요.");
 
-/** A failure as the user should read it: the registry words its refusals "한국어 / English", so only the page's language is shown. */
+/** The registry words its messages "한국어 / English": only the page's language is shown. */
+export function inPageLanguage(message: string): string {
+  const split = message.indexOf(" / ");
+  if (split < 0) return message;
+  const en = message.slice(split + 3);
+  return language() === "en" && en ? en : message.slice(0, split);
+}
+
+/** A failure as the user should read it. */
 export function errorText(err: unknown): string {
-  if (!(err instanceof ApiError)) return String(err);
-  const split = err.message.indexOf(" / ");
-  if (split < 0) return err.message;
-  const en = err.message.slice(split + 3);
-  return language() === "en" && en ? en : err.message.slice(0, split);
+  return err instanceof ApiError ? inPageLanguage(err.message) : String(err);
 }

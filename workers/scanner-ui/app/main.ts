@@ -1,7 +1,8 @@
 /**
  * The facility-side UI (R-F1..R-F8): registration, login, staff devices, the
  * scanner and the hourly counts, the printable paper log (R-P1); the
- * local-government approver's page.
+ * local-government approver's page; the page a representative reports a
+ * bogus registration under their number from (R-F3).
  * Hash routes, one module per page; talks only to the registry.
  */
 import { api, currentSession, loadConfig, saveSession, type Session } from "./api.js";
@@ -13,6 +14,7 @@ import { homePage } from "./pages/home.js";
 import { loginPage } from "./pages/login.js";
 import { consentFormPage, paperLogPage } from "./pages/paper.js";
 import { registerPage } from "./pages/register.js";
+import { reportPage } from "./pages/report.js";
 import { scannerPage } from "./pages/scanner.js";
 import { staffPage } from "./pages/staff.js";
 
@@ -22,6 +24,7 @@ const pages: Record<string, { page: Page; roles?: Session["role"][] }> = {
   "": { page: homePage },
   login: { page: loginPage },
   register: { page: registerPage },
+  report: { page: reportPage },
   scan: { page: scannerPage, roles: ["owner", "staff"] },
   staff: { page: staffPage, roles: ["owner"] },
   dashboard: { page: dashboardPage, roles: ["owner"] },

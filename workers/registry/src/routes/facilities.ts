@@ -73,16 +73,50 @@ const registerRoute = createRoute({
   },
 });
 
+const reportCode = z.object({ code: z.string().min(20).max(100) }).strict();
+
 const reportRoute = createRoute({
   method: "post",
   path: "/v1/reports/bogus",
   summary: "R-F3: the earlier representative reports a registration under their number as bogus; it is suspended pending review",
-  request: { body: { content: { "application/json": { schema: z.object({ code: z.string().min(20).max(100) }).strict() } }, required: true } },
+  request: { body: { content: { "application/json": { schema: reportCode } }, required: true } },
   responses: {
     200: { description: "Suspended", content: { "application/json": { schema: z.object({ ok: z.literal(true), message: z.string(), takesEffect: takesEffectSchema }) } } },
     ...errorResponses(400, 404),
   },
 });
+
+const reportedRoute = createRoute({
+  method: "post",
+  path: "/v1/reports/bogus/facility",
+  summary: "R-F3: what the report link is about (the registration under the representative's number), before they decide to report it",
+  request: { body: { content: { "application/json": { schema: reportCode } }, required: true } },
+  responses: {
+    200: {
+      description: "The registration",
+      content: {
+        "application/json": {
+          schema: z
+            .object({
+              businessName: z.string(),
+              industry: z.string(),
+              address: z.string(),
+              addressDetail: z.string(),
+              registeredAt: z.number().int(),
+              status: z.enum(["active", "pending", "suspended", "rejected"]),
+            })
+            .openapi("ReportedFacility"),
+        },
+      },
+    },
+    ...errorResponses(400, 404),
+  },
+});
+
+/** Where the representative opens the report link: the facility UI (its first origin), else the registry itself. */
+const reportLink = (env: RegistryEnv["Bindings"], code: string) => `${env.UI_ORIGINS?.split(",")[0]?.trim() || env.PUBLIC_URL}/#/report?${code}`;
+
+const unknownReport = () => new AppError(404, "report_not_found", "신고 코드가 없거나 이미 사용되었습니다 / Unknown or used report code");
 
 export function mountFacilities(app: OpenAPIHono<RegistryEnv>): void {
   app.openapi(registerRoute, async (c) => {
@@ -98,14 +132,16 @@ export function mountFacilities(app: OpenAPIHono<RegistryEnv>): void {
     }
     const taken = await c.env.DB.prepare("SELECT 1 AS x FROM accounts WHERE login_id = ?").bind(body.loginId).first();
     if (taken) throw new AppError(409, "login_taken", "이미 사용 중인 아이디입니다 / That ID is taken");
+    const window = body.event ? eventWindow(body.event.from, body.event.to) : { validFrom: null, validUntil: null };
     const earlier = number
       ? (
-          await c.env.DB.prepare("SELECT id, address_detail FROM facilities WHERE business_number = ? AND status != 'rejected' ORDER BY created_at")
+          await c.env.DB.prepare("SELECT id, address_detail, valid_from FROM facilities WHERE business_number = ? AND status != 'rejected' ORDER BY created_at")
             .bind(number)
-            .all<{ id: string; address_detail: string }>()
+            .all<{ id: string; address_detail: string; valid_from: number | null }>()
         ).results
       : [];
-    if (earlier.some((f) => f.address_detail === body.addressDetail)) {
+    // The same facility: same number and detailed address, and for an event (R-F9) the same start.
+    if (earlier.some((f) => f.address_detail === body.addressDetail && f.valid_from === window.validFrom)) {
       throw new AppError(409, "facility_exists", "같은 사업자등록번호와 상세주소의 시설이 이미 있습니다 / Already registered at this detailed address");
     }
     await checkPhoneProof(c.env, body.phoneProof, now);
@@ -114,7 +150,6 @@ export function mountFacilities(app: OpenAPIHono<RegistryEnv>): void {
     const proof = await credentialHash(body.phoneProof);
     const facilityId = newId("fac");
     const status: FacilityStatus = number ? "active" : "pending"; // R-F2
-    const window = body.event ? eventWindow(body.event.from, body.event.to) : { validFrom: null, validUntil: null };
     // One batch: the phone proof is spent only with the registration it proves (a refused or failed one
     // leaves it for the retry), and only one registration can spend it (each insert needs it unspent).
     const proven = "EXISTS (SELECT 1 FROM phone_proofs WHERE hash = ? AND expires_at > ?)";
@@ -170,12 +205,13 @@ export function mountFacilities(app: OpenAPIHono<RegistryEnv>): void {
           .bind(await credentialHash(code), facilityId, now)
           .run();
         // The facility is registered either way: a failed notice is logged, not turned into a failed registration.
+        // Nothing the registrant typed goes into this message (it would let anyone write into an official SMS):
+        // the link's page shows the registration.
         await smsProvider(c.env, () => now).send({
           to,
           text:
-            `[KI-Pass 출입명부] 사업자등록번호 ${formatBusinessNumber(number)}로 새 시설 "${body.businessName}"(${body.addressDetail})이 등록되었습니다. ` +
-            `본인이 등록하지 않았다면 신고하세요 / A new facility was registered under your business number; report it if it was not you: ` +
-            `${c.env.PUBLIC_URL}/report#${code}`,
+            `[KI-Pass 출입명부] 사업자등록번호 ${formatBusinessNumber(number)}로 새 시설이 등록되었습니다. 확인하고, 본인이 등록하지 않았다면 신고하세요 / ` +
+            `A new facility was registered under your business number; check it and report it if it was not you: ${reportLink(c.env, code)}`,
         }).catch((err: unknown) => console.error("R-F3 notice not sent", err instanceof Error ? err.message : String(err)));
       }
     }
@@ -188,11 +224,23 @@ export function mountFacilities(app: OpenAPIHono<RegistryEnv>): void {
     return c.json({ facilityId, status: status as "active" | "pending", message, takesEffect }, 201);
   });
 
+  app.openapi(reportedRoute, async (c) => {
+    const hash = await credentialHash(c.req.valid("json").code);
+    const f = await c.env.DB.prepare(
+      `SELECT f.business_name, f.industry, f.address, f.address_detail, f.created_at, f.status FROM bogus_reports r JOIN facilities f ON f.id = r.facility_id
+       WHERE r.hash = ? AND r.used_at IS NULL`,
+    )
+      .bind(hash)
+      .first<{ business_name: string; industry: string; address: string; address_detail: string; created_at: number; status: FacilityStatus }>();
+    if (!f) throw unknownReport();
+    return c.json({ businessName: f.business_name, industry: f.industry, address: f.address, addressDetail: f.address_detail, registeredAt: f.created_at, status: f.status }, 200);
+  });
+
   app.openapi(reportRoute, async (c) => {
     const now = c.var.clock.now();
     const hash = await credentialHash(c.req.valid("json").code);
     const report = await c.env.DB.prepare("SELECT facility_id FROM bogus_reports WHERE hash = ? AND used_at IS NULL").bind(hash).first<{ facility_id: string }>();
-    if (!report) throw new AppError(404, "report_not_found", "신고 코드가 없거나 이미 사용되었습니다 / Unknown or used report code");
+    if (!report) throw unknownReport();
     // One batch: a code is never used up without its suspension (a retry after a failure still works).
     await c.env.DB.batch([
       c.env.DB.prepare("UPDATE bogus_reports SET used_at = ? WHERE hash = ? AND used_at IS NULL").bind(now, hash),
