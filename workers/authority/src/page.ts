@@ -73,7 +73,7 @@ export function investigatorPage(): string {
         <select id="kind" name="kind"><option value="phone" data-t="from-phone">확진자 전화번호</option><option value="facility" data-t="from-facility">시설과 시간대</option></select>
         <div class="row">
           <div data-kind="phone"><label for="phone" data-t="phone">전화번호</label><input id="phone" name="phone" inputmode="tel" placeholder="010-1234-5678"></div>
-          <div data-kind="facility" hidden><label for="facility" data-t="facility-id">시설 ID</label><input id="facility" name="facilityId"></div>
+          <div data-kind="facility" hidden><label for="facility" data-t="facility-id">시설 ID</label><input id="facility" name="facilityId" pattern="fac_[\\w\\-]{12}" placeholder="fac_…" autocomplete="off" spellcheck="false"></div>
           <div><label for="from" data-t="from">시작 (KST)</label><input id="from" name="from" type="datetime-local" required></div>
           <div><label for="to" data-t="to">끝 (KST)</label><input id="to" name="to" type="datetime-local" required></div>
         </div>
@@ -119,7 +119,7 @@ export function investigatorPage(): string {
       safe: "Safe numbers from a paper log", "safe-numbers": "Safe numbers (comma-separated)", "safe-day": "Date of the log (KST)", "safe-run": "Look up", "safe-number": "Safe number", day: "Day", "safe-none": "Nobody held these numbers on that day." },
   };
   const ko = {}; document.querySelectorAll("[data-t]").forEach((el) => (ko[el.dataset.t] = el.textContent));
-  Object.assign(ko, { complete: "완료", incomplete: "불완전 — 다음 기관이 응답하지 않았습니다:", none: "접촉자가 없습니다.", name: "이름", issuer: "발급", scans: "스캔 시각 (KST)", overlap: "겹친 시간 (분)", window: "시간대", "safe-number": "개인안심번호", day: "날짜", "safe-none": "그날 이 번호를 가진 사람이 없습니다." });
+  Object.assign(ko, { complete: "완료", incomplete: "불완전 — 실패한 기관:", none: "접촉자가 없습니다.", name: "이름", issuer: "발급", scans: "스캔 시각 (KST)", overlap: "겹친 시간 (분)", window: "시간대", "safe-number": "개인안심번호", day: "날짜", "safe-none": "그날 이 번호를 가진 사람이 없습니다." });
   let lang = "ko"; const t = (k) => (lang === "en" ? T.en[k] : ko[k]) ?? k;
   const $ = (id) => document.getElementById(id);
   let token = sessionStorage.getItem("kp-token"); let trace = null;
@@ -158,7 +158,8 @@ export function investigatorPage(): string {
     trace = tr; $("result").hidden = false;
     const st = $("result-status");
     st.className = "status " + (tr.status === "complete" ? "ok" : "bad");
-    st.textContent = tr.status === "complete" ? t("complete") + " · " + tr.contacts.length : t("incomplete") + " " + [...new Set(tr.failures.map((f) => f.party))].join(", ");
+    // Each failure's message too: not every failure is a party that did not answer (facility_unknown: a mistyped id).
+    st.textContent = tr.status === "complete" ? t("complete") + " · " + tr.contacts.length : t("incomplete") + " " + [...new Set(tr.failures.map((f) => f.party))].join(", ") + " — " + [...new Set(tr.failures.map((f) => f.message))].join("; ");
     $("retry").hidden = tr.status === "complete";
     const groups = new Map();
     for (const c of tr.contacts) { const k = c.facilityId + "|" + c.windowFrom; if (!groups.has(k)) groups.set(k, []); groups.get(k).push(c); }

@@ -5,7 +5,7 @@
  * or refuses yields a typed failure naming it — never a silently short answer.
  */
 import { z } from "zod";
-import { AuditLog, JwksCache, memoize, openAnswer, randomBytes, signRequest, signingKeys, systemClock, toBase64url } from "@kipass/shared";
+import { AuditLog, JwksCache, memoize, openAnswer, randomBytes, signRequest, signingKeys, systemClock, toBase64url, type Clock } from "@kipass/shared";
 import { encryptionKeys } from "./keys.js";
 
 export const partiesSchema = z
@@ -25,7 +25,8 @@ export interface CallContext {
   caseId: string;
   investigator: string;
   purpose: string;
-  now: number;
+  /** Read as each request is signed: a request lives 30 s, and a trace or audit can run far longer. */
+  clock: Clock;
 }
 
 export type CallResult<T> = { ok: true; data: T } | { ok: false; party: string; code: string; message: string };
@@ -35,6 +36,7 @@ const CALL_TIMEOUT_MS = 10_000;
 export async function callParty<T>(env: Env, party: Party, path: string, body: unknown, ctx: CallContext, schema: z.ZodType<T>): Promise<CallResult<T>> {
   const text = JSON.stringify(body);
   const requestId = toBase64url(randomBytes(16));
+  const sentAt = ctx.clock.now();
   const headers = await signRequest({
     jti: requestId,
     key: signingKeys(env.SIGNING_KEYS).current,
@@ -45,11 +47,11 @@ export async function callParty<T>(env: Env, party: Party, path: string, body: u
     caseId: ctx.caseId,
     investigator: ctx.investigator,
     purpose: ctx.purpose,
-    now: ctx.now,
+    now: sentAt,
   });
   const result = await send(env, party, path, text, headers, requestId, schema);
   await new AuditLog(env.DB).append({
-    at: ctx.now,
+    at: sentAt,
     requestId,
     caseId: ctx.caseId,
     investigator: ctx.investigator,

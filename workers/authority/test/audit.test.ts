@@ -3,7 +3,7 @@
 // hash chain verified; an altered entry is found.
 import { describe, expect, it } from "vitest";
 import { T0 } from "./fake-parties.js";
-import { call, freshSupervisor } from "./helpers.js";
+import { call, freshSupervisor, slowParties } from "./helpers.js";
 
 const DAY = 86_400_000;
 interface Row {
@@ -41,6 +41,22 @@ describe("case audit", () => {
     );
     expect(rows.every((r) => r.sent === "answered" && r.received === "accepted 200")).toBe(true);
     expect(res.body.problems).toEqual([]);
+  });
+
+  it("reads every party's log when the parties are slow: each request is signed when it is sent", async () => {
+    const token = await freshSupervisor();
+    await call("/api/cases", { token, body: { id: "case-audit-slow", title: "audit" } });
+    expect((await call("/api/cases/case-audit-slow/traces", { token, body: { kind: "phone", phone: "01000000001", from: T0 - DAY, to: T0 + DAY } })).body.status).toBe("complete");
+    // 20 s an answer: the third party's log is asked for 40 s after the audit began (a request lives 30 s).
+    const restore = slowParties(20_000);
+    try {
+      const res = await call("/api/cases/case-audit-slow/audit", { token });
+      expect(res.body.chains).toEqual(["authority", "naver", "kakao", "registry"].map((party) => ({ party, check: expect.objectContaining({ ok: true }) })));
+      expect(res.body.problems).toEqual([]);
+      expect((res.body.rows as Row[]).every((r) => r.sent === "answered" && r.received === "accepted 200")).toBe(true);
+    } finally {
+      restore();
+    }
   });
 
   it("reports a party whose log was altered", async () => {

@@ -14,6 +14,10 @@
  * first entry, as an insider editing the log would. `https://control.test/seen`
  * lists the signed claims of every request the parties received (and clears it).
  * Safe numbers (paper logs): B at naver and D at kakao both hold 12가34나 on 2026-11-20.
+ * Facility ids have the registry's format, which the fake registry checks as
+ * the real one does (400); it knows only F1 and F2. A request carrying
+ * TEST_NOW_HEADER is checked at that time instead of the Node clock (tests
+ * that move the authority's clock, see helpers.ts `slowParties`).
  */
 import {
   GENESIS_HASH,
@@ -32,6 +36,13 @@ import {
 } from "../../../shared/src/index.js";
 
 export const T0 = Date.parse("2026-11-20T12:00:00Z");
+/** The facilities of the world, in the registry's id format. */
+export const F1 = "fac_noraebang001";
+export const F2 = "fac_pcbang000002";
+const FACILITY_NAMES: Record<string, string> = { [F1]: "시설 F1", [F2]: "시설 F2" };
+const FACILITY_ID = /^fac_[A-Za-z0-9_-]{12}$/;
+/** The time a request reaches a fake party, when a test decides it (ms since the epoch). */
+export const TEST_NOW_HEADER = "x-test-now";
 const MIN = 60_000;
 /** The fake registry's facility-tokens page: small, so a window at F1 takes more than one page, as a busy venue's would. */
 const FACILITY_TOKENS_PAGE = 2;
@@ -74,12 +85,12 @@ export async function fakeWorld() {
     });
     scans.push({ person, qr: t.qr, jti: t.jti, facilityId, at });
   };
-  await scan(CASE, "F1", T0);
-  await scan(B, "F1", T0 + 10 * MIN);
-  await scan(C, "F1", T0 + 20 * MIN);
-  await scan(CASE, "F1", T0 + 120 * MIN);
-  await scan(D, "F1", T0 + 300 * MIN);
-  await scan(E, "F2", T0);
+  await scan(CASE, F1, T0);
+  await scan(B, F1, T0 + 10 * MIN);
+  await scan(C, F1, T0 + 20 * MIN);
+  await scan(CASE, F1, T0 + 120 * MIN);
+  await scan(D, F1, T0 + 300 * MIN);
+  await scan(E, F2, T0);
 
   const down = new Set<string>();
   const chains: Record<string, AuditEntry[]> = { naver: [], kakao: [], registry: [] };
@@ -139,8 +150,11 @@ export async function fakeWorld() {
         };
       }
       case "/authority/v1/facilities":
+        // As the registry: an id it does not know is left out of the answer.
         return {
-          facilities: (body.facilityIds as string[]).map((id) => ({ id, businessName: `시설 ${id}`, address: "서울특별시 용산구", addressDetail: "1층" })),
+          facilities: (body.facilityIds as string[])
+            .filter((id) => FACILITY_NAMES[id] !== undefined)
+            .map((id) => ({ id, businessName: FACILITY_NAMES[id]!, address: "서울특별시 용산구", addressDetail: "1층" })),
         };
       default:
         return null;
@@ -167,11 +181,17 @@ export async function fakeWorld() {
     const bytes = new Uint8Array(await request.arrayBuffer());
     const verified = await verifySignedRequest(
       { method: request.method, path: url.pathname, headers: request.headers, body: bytes },
-      { audience: party, jwks: authorityJwks, replay, now: Date.now() },
+      { audience: party, jwks: authorityJwks, replay, now: Number(request.headers.get(TEST_NOW_HEADER) ?? Date.now()) },
     );
     seen.push({ party, path: url.pathname, verified: verified.ok, ...(verified.ok ? { case: verified.claims.case, inv: verified.claims.inv, purpose: verified.claims.purpose } : { case: "", inv: "", purpose: "" }) });
     if (!verified.ok) return Response.json({ error: { code: verified.code, message: verified.message } }, { status: 401 });
-    const data = await answer(party, url.pathname, JSON.parse(new TextDecoder().decode(bytes)) as Record<string, unknown>, verified.claims.case);
+    const body = JSON.parse(new TextDecoder().decode(bytes)) as Record<string, unknown>;
+    // The registry's schema refuses any other facility id format before looking it up.
+    const asked = url.pathname === "/authority/v1/facilities" ? (body.facilityIds as string[]) : url.pathname === "/authority/v1/facility-tokens" ? [body.facilityId as string] : [];
+    if (party === "registry" && !asked.every((id) => FACILITY_ID.test(id))) {
+      return Response.json({ error: { code: "invalid_request", message: "body.facilityId: Invalid" } }, { status: 400 });
+    }
+    const data = await answer(party, url.pathname, body, verified.claims.case);
     if (data === null) return Response.json({ error: { code: "not_found", message: url.pathname } }, { status: 404 });
     await logAccepted(party, verified.claims, url.pathname);
     const sealed = await sealAnswer({ data, from: party, signingKey: rings[party]!.current, to: authorityJwks, requestId: verified.claims.jti, now: Date.now() });

@@ -1,5 +1,7 @@
 /** Signing in as the test supervisor, and calling the authority's API as a browser would. */
 import { exports, env } from "cloudflare:workers";
+import { vi } from "vitest";
+import { TEST_NOW_HEADER } from "./fake-parties.js";
 
 export const BASE = "https://authority.test";
 export const SUPERVISOR = { id: "sup-park", name: "박감독", role: "supervisor", password: "correct horse battery" };
@@ -36,3 +38,31 @@ export async function freshSupervisor(): Promise<string> {
 
 /** Takes a fake party offline or back (see fake-parties.ts). */
 export const setParty = (party: string, up: boolean) => fetch(`https://control.test/${up ? "up" : "down"}/${party}`);
+
+/**
+ * Parties that each take `delayMs` to answer, in simulated time: every request
+ * reaches its party at the authority's clock of the moment it was sent
+ * (TEST_NOW_HEADER, which the fake parties check it at), and the authority's
+ * clock (Date, faked) moves on by `delayMs` before the answer arrives.
+ * Returns the function that restores fetch and real time.
+ */
+export function slowParties(delayMs: number): () => void {
+  const start = Date.now();
+  vi.useFakeTimers({ toFake: ["Date"] });
+  vi.setSystemTime(start);
+  const realFetch = globalThis.fetch;
+  const spy = vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {
+    const request = new Request(input, init);
+    const url = new URL(request.url);
+    if (!url.hostname.endsWith(".party.test") || url.pathname.startsWith("/.well-known/")) return realFetch(request);
+    const headers = new Headers(request.headers);
+    headers.set(TEST_NOW_HEADER, String(Date.now()));
+    const answer = await realFetch(new Request(request, { headers }));
+    vi.setSystemTime(Date.now() + delayMs);
+    return answer;
+  });
+  return () => {
+    spy.mockRestore();
+    vi.useRealTimers();
+  };
+}

@@ -6,7 +6,7 @@
 // signed or case-less requests refused — is in the issuer's and the
 // registry's privacy tests.)
 import { beforeEach, describe, expect, it } from "vitest";
-import { T0 } from "./fake-parties.js";
+import { F1, T0 } from "./fake-parties.js";
 import { call, freshSupervisor } from "./helpers.js";
 
 interface Seen {
@@ -34,7 +34,7 @@ beforeEach(async () => {
 describe("the authority's requests to the parties", () => {
   it("asks nobody for a case that was never opened", async () => {
     expect((await call("/api/cases/case-never-opened/traces", { token, body: phoneTrace })).status).toBe(404);
-    expect((await call("/api/cases/case-never-opened/traces", { token, body: { kind: "facility", facilityId: "F1", from: T0, to: T0 + DAY } })).status).toBe(404);
+    expect((await call("/api/cases/case-never-opened/traces", { token, body: { kind: "facility", facilityId: F1, from: T0, to: T0 + DAY } })).status).toBe(404);
     expect((await call("/api/cases/case-never-opened/audit", { token })).status).toBe(404);
     expect(await seen()).toEqual([]);
   });

@@ -4,8 +4,10 @@
 // itself; a party that is down makes the trace incomplete and names it; a
 // retry completes it; the CSV opens as text.
 import { afterEach, describe, expect, it } from "vitest";
-import { B, C, CASE, D, E, T0 } from "./fake-parties.js";
-import { call, freshSupervisor, setParty } from "./helpers.js";
+import { B, C, CASE, D, E, F1, T0 } from "./fake-parties.js";
+import { env } from "cloudflare:workers";
+import { AuditLog } from "@kipass/shared";
+import { call, freshSupervisor, setParty, slowParties } from "./helpers.js";
 
 const MIN = 60_000;
 const DAY = 86_400_000;
@@ -39,13 +41,13 @@ describe("trace from a phone", () => {
     expect(res.status).toBe(201);
     expect(res.body).toMatchObject({ status: "complete", failures: [], caseId: "case-2026-1120", kind: "phone" });
     // Entry at T0 and exit at T0 + 2 h bound the stay; default margins 30 min before, 1 h after.
-    expect(res.body.windows).toEqual([{ facilityId: "F1", entry: T0, exit: T0 + 120 * MIN, exitScanned: true, from: T0 - 30 * MIN, to: T0 + 180 * MIN }]);
+    expect(res.body.windows).toEqual([{ facilityId: F1, entry: T0, exit: T0 + 120 * MIN, exitScanned: true, from: T0 - 30 * MIN, to: T0 + 180 * MIN }]);
     const contacts = contactsOf(res.body);
     expect(contacts.map((k) => [k.name, k.phone, k.issuer])).toEqual([
       [B.name, B.phone, "naver"],
       [C.name, C.phone, "kakao"],
     ]);
-    expect(contacts[0]).toMatchObject({ facilityId: "F1", facilityName: "시설 F1", firstScan: T0 + 10 * MIN, overlap: 60 * MIN });
+    expect(contacts[0]).toMatchObject({ facilityId: F1, facilityName: "시설 F1", firstScan: T0 + 10 * MIN, overlap: 60 * MIN });
     const names = contacts.map((k) => k.name);
     for (const outsider of [CASE, D, E]) expect(names).not.toContain(outsider.name);
   });
@@ -76,6 +78,25 @@ describe("trace from a phone", () => {
     expect(contactsOf((await call(`/api/traces/${partial.body.id as string}`, { token })).body)).toHaveLength(2);
   });
 
+  it("completes when the parties are slow: each request is signed when it is sent, not when the trace began", async () => {
+    const token = await freshSupervisor();
+    await openCase(token);
+    // 20 s an answer: 8 rounds of calls take 160 s, and a signed request lives 30 s (+5 s skew).
+    const restore = slowParties(20_000);
+    try {
+      const res = await call("/api/cases/case-2026-1120/traces", { token, body: phoneTrace });
+      expect(res.body).toMatchObject({ status: "complete", failures: [] });
+      expect(contactsOf(res.body).map((k) => k.name)).toEqual([B.name, C.name]);
+      const sent = (await new AuditLog(env.DB).entries()).filter((e) => e.method === "POST" && e.caseId === "case-2026-1120");
+      // by-phone at both issuers, visits, facility tokens (two pages), resolve at both issuers, facility details;
+      // the last is sent after the seven answers before it, and signed (and logged) then.
+      expect(sent.map((e) => e.outcome)).toEqual(Array(8).fill("answered"));
+      expect(sent.at(-1)!.at - sent[0]!.at).toBeGreaterThanOrEqual(7 * 20_000);
+    } finally {
+      restore();
+    }
+  });
+
   it("returns no contacts, marked incomplete, when the registry is down", async () => {
     const token = await freshSupervisor();
     await openCase(token);
@@ -92,10 +113,20 @@ describe("trace from a facility and a window", () => {
     await openCase(token);
     const res = await call("/api/cases/case-2026-1120/traces", {
       token,
-      body: { kind: "facility", facilityId: "F1", from: T0 + 5 * MIN, to: T0 + 15 * MIN },
+      body: { kind: "facility", facilityId: F1, from: T0 + 5 * MIN, to: T0 + 15 * MIN },
     });
     expect(res.body.status).toBe("complete");
     expect(contactsOf(res.body).map((k) => k.name)).toEqual([B.name]);
+  });
+
+  it("is incomplete, naming the facility, when the registry does not know it (a mistyped id is not 'no contacts')", async () => {
+    const token = await freshSupervisor();
+    await openCase(token);
+    const typo = "fac_noraebang00l";
+    const res = await call("/api/cases/case-2026-1120/traces", { token, body: { kind: "facility", facilityId: typo, from: T0 - DAY, to: T0 + DAY } });
+    expect(res.status).toBe(201);
+    expect(res.body).toMatchObject({ status: "incomplete", contacts: [] });
+    expect(res.body.failures).toEqual([{ party: "registry", step: "facilities", code: "facility_unknown", message: expect.stringContaining(typo) }]);
   });
 });
 
@@ -111,11 +142,15 @@ describe("refusals", () => {
       { ...phoneTrace, to: phoneTrace.from + 29 * DAY },
       { kind: "address", from: 0, to: 1 },
       { ...phoneTrace, extra: true },
-      { kind: "facility", facilityId: "F1", from: 8_640_000_000_000_000 - DAY, to: 8_640_000_000_000_000 },
+      { kind: "facility", facilityId: F1, from: 8_640_000_000_000_000 - DAY, to: 8_640_000_000_000_000 },
+      // Not the registry's format (fac_ and 12 characters): the registry would refuse it.
+      { kind: "facility", facilityId: "F1", from: T0, to: T0 + DAY },
+      { kind: "facility", facilityId: `${F1}x`, from: T0, to: T0 + DAY },
     ]) {
       expect(await call("/api/cases/case-2026-1120/traces", { token, body: bad })).toMatchObject({ status: 400, body: { error: { code: "invalid_request" } } });
     }
     expect((await call("/api/traces/tr_AAAAAAAAAAAAAAAA", { token })).status).toBe(404);
+    expect(await env.DB.prepare("SELECT COUNT(*) AS n FROM traces").first("n")).toBe(0);
   });
 });
 

@@ -98,7 +98,7 @@ export function mountCaseAudit(app: OpenAPIHono<AuthorityEnv>): void {
     // R-A3: signed requests go out only under an open case, this audit's too (or the connectivity check's pings).
     const known = id === CONNECTIVITY_CASE || (await c.env.DB.prepare("SELECT 1 AS x FROM cases WHERE id = ?").bind(id).first());
     if (!known) throw new AppError(404, "case_not_found", `no case "${id}"`);
-    const result = await auditCase(c.env, id, { caseId: id, investigator: c.var.investigator.id, purpose: "audit", now });
+    const result = await auditCase(c.env, id, { caseId: id, investigator: c.var.investigator.id, purpose: "audit", clock: c.var.clock });
     await audit(c.env, { at: now, investigator: c.var.investigator.id, caseId: id, action: "audit case", outcome: result.problems.length ? `${result.problems.length} problems` : "consistent" });
     return c.json(result, 200);
   });

@@ -28,7 +28,7 @@ const pingAnswer = z.object({ party: z.string(), receivedAt: z.number(), case: z
 export function mountPartyRoutes(app: OpenAPIHono<AuthorityEnv>): void {
   app.use(checkRoute.path, requireInvestigator("supervisor"));
   app.openapi(checkRoute, async (c) => {
-    const ctx = { caseId: CONNECTIVITY_CASE, investigator: c.var.investigator.id, purpose: "connectivity_check", now: c.var.clock.now() };
+    const ctx = { caseId: CONNECTIVITY_CASE, investigator: c.var.investigator.id, purpose: "connectivity_check", clock: c.var.clock };
     const rows = await Promise.all(
       parties(c.env.PARTIES).map(async (p) => {
         const r = await callParty(c.env, p, "/authority/v1/ping", {}, ctx, pingAnswer);

@@ -58,7 +58,7 @@ export function mountSafeNumberRoutes(app: OpenAPIHono<AuthorityEnv>): void {
     await requireOpenCase(c.env, id);
     const body = c.req.valid("json");
     const request = { safeNumbers: [...new Set(body.safeNumbers.map((s) => normalizeSafeNumber(s)!))], from: body.from, to: body.to ?? body.from };
-    const ctx = { caseId: id, investigator: c.var.investigator.id, purpose: PURPOSE, now };
+    const ctx = { caseId: id, investigator: c.var.investigator.id, purpose: PURPOSE, clock: c.var.clock };
     const issuers = parties(c.env.PARTIES).filter((p) => p.kind === "issuer");
     const answers = await Promise.all(issuers.map((p) => callParty(c.env, p, "/authority/v1/safe-numbers/resolve", request, ctx, issuerAnswer)));
     const matches = answers.flatMap((a) => (a.ok ? a.data.matches : []));

@@ -17,6 +17,9 @@ const PURPOSE = "contact_tracing";
 const minutes = (max: number) => z.number().int().min(0).max(max);
 const windowOk = (b: { from: number; to: number }) => b.to > b.from && b.to - b.from <= 28 * DAY;
 const windowMessage = { message: "to must be after from, at most 28 days apart", path: ["to"] };
+// Exactly the registry's facility id (workers/registry/src/routes/authority.ts): any other id
+// would only come back from the registry as a refusal, stored as an incomplete trace.
+const facilityId = z.string().regex(/^fac_[A-Za-z0-9_-]{12}$/, "a registry facility id: fac_ and 12 letters, digits, _ or -");
 
 const traceIn = z
   .discriminatedUnion("kind", [
@@ -31,7 +34,7 @@ const traceIn = z
         marginAfterMinutes: minutes(12 * 60).optional(),
       })
       .strict(),
-    z.object({ kind: z.literal("facility"), facilityId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/), from: epochMsIn, to: epochMsIn }).strict(),
+    z.object({ kind: z.literal("facility"), facilityId, from: epochMsIn, to: epochMsIn }).strict(),
   ])
   .refine(windowOk, windowMessage)
   .openapi("TraceRequest");
@@ -82,7 +85,7 @@ const getRoute = createRoute({
   path: "/api/traces/{id}",
   security: bearer,
   request: { params: traceId },
-  responses: { 200: { description: "The trace", ...traceJson }, ...errorResponses(401, 404) },
+  responses: { 200: { description: "The trace", ...traceJson }, ...errorResponses(401, 404, 410) },
 });
 const retryRoute = createRoute({
   method: "post",
@@ -90,7 +93,7 @@ const retryRoute = createRoute({
   security: bearer,
   summary: "Run the same trace again (completes an incomplete one)",
   request: { params: traceId },
-  responses: { 200: { description: "The trace, re-run", ...traceJson }, ...errorResponses(401, 404) },
+  responses: { 200: { description: "The trace, re-run", ...traceJson }, ...errorResponses(401, 404, 410) },
 });
 const csvRoute = createRoute({
   method: "get",
@@ -98,7 +101,7 @@ const csvRoute = createRoute({
   security: bearer,
   summary: "Contacts as CSV (cells that could be formulas are kept as text)",
   request: { params: traceId },
-  responses: { 200: { description: "CSV", content: { "text/csv": { schema: z.string() } } }, ...errorResponses(401, 404) },
+  responses: { 200: { description: "CSV", content: { "text/csv": { schema: z.string() } } }, ...errorResponses(401, 404, 410) },
 });
 
 function toQuery(body: z.infer<typeof traceIn>): TraceQuery {
@@ -143,7 +146,7 @@ export function mountTraceRoutes(app: OpenAPIHono<AuthorityEnv>): void {
     await assertNotShutDown(c.env.DB); // R-O4: after shutdown no trace results are stored again
     await requireOpenCase(c.env, id);
     const query = toQuery(c.req.valid("json"));
-    const ctx = { caseId: id, investigator: c.var.investigator.id, purpose: PURPOSE, now };
+    const ctx = { caseId: id, investigator: c.var.investigator.id, purpose: PURPOSE, clock: c.var.clock };
     const result = await runTrace(c.env, query, ctx);
     const trace = await new Traces(c.env).create(id, query, result, c.var.investigator.id, now);
     await audit(c.env, { at: now, investigator: ctx.investigator, caseId: id, purpose: PURPOSE, action: `trace ${query.kind} ${trace.id}`, outcome: `${result.status}, ${result.contacts.length} contacts` });
@@ -156,7 +159,7 @@ export function mountTraceRoutes(app: OpenAPIHono<AuthorityEnv>): void {
     const now = c.var.clock.now();
     const traces = new Traces(c.env);
     const trace = await traces.get(c.req.valid("param").id, now);
-    const ctx = { caseId: trace.caseId, investigator: c.var.investigator.id, purpose: PURPOSE, now };
+    const ctx = { caseId: trace.caseId, investigator: c.var.investigator.id, purpose: PURPOSE, clock: c.var.clock };
     const updated = await traces.update(trace, await runTrace(c.env, trace.query, ctx), now);
     await audit(c.env, { at: now, investigator: ctx.investigator, caseId: trace.caseId, purpose: PURPOSE, action: `retry ${trace.id}`, outcome: `${updated.result.status}, ${updated.result.contacts.length} contacts` });
     return c.json(view(updated), 200);

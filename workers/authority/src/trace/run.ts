@@ -154,11 +154,19 @@ export async function runTrace(env: Env, query: TraceQuery, ctx: CallContext): P
 
   // 6: facility names and addresses for the list.
   const facilities = new Map<string, { name: string | null; address: string | null }>();
+  let facilitiesRead = true;
   for (const ids of chunks([...new Set(windows.map((w) => w.facilityId))], FACILITIES_CHUNK)) {
     const a = await call(registry, "facilities", "/authority/v1/facilities", { facilityIds: ids }, facilitiesAnswer);
+    if (!a) facilitiesRead = false;
     for (const f of a?.facilities ?? []) {
       facilities.set(f.id, { name: f.businessName, address: [f.address, f.addressDetail].filter(Boolean).join(" ") || null });
     }
+  }
+  // The registry answers no tokens for a facility it does not know, so a mistyped id would read as
+  // "complete, no contacts". Its facilities answer leaves such an id out: say so. (A case's own
+  // visits name facilities the registry recorded, so only the investigator's id can be unknown.)
+  if (query.kind === "facility" && facilitiesRead && !facilities.has(query.facilityId)) {
+    failures.push({ party: registry.id, step: "facilities", code: "facility_unknown", message: `${registry.id} knows no facility "${query.facilityId}"` });
   }
 
   // 7: one row per person per facility visit (window); the case's own phone never appears.

@@ -3,12 +3,20 @@
  * kept TRACE_RETENTION after the trace last ran, then deleted on the next
  * trace (see docs/privacy.md for what D1 time travel means for that).
  */
-import { AppError, DAY, aesKey, decryptField, encryptField, memoize, newCredential } from "@kipass/shared";
+import { AppError, DAY, aesKey, collectionEnded, decryptField, encryptField, memoize, newCredential } from "@kipass/shared";
 import type { TraceQuery, TraceResult } from "./run.js";
 
 export const TRACE_RETENTION = 28 * DAY;
 
 const dataKey = memoize((text) => aesKey(text ?? ""));
+
+/**
+ * R-O4: part of every statement that writes or reads a trace, not a check
+ * before it. A trace runs for seconds to minutes, and the shutdown deletes
+ * traces MODE_CACHE_MS after it starts: a check made when the trace began
+ * (or a cached mode) could let a trace be stored after the receipt.
+ */
+const NOT_SHUT_DOWN = "NOT EXISTS (SELECT 1 FROM operating_mode WHERE shut_down_at IS NOT NULL)";
 
 export interface StoredTrace {
   id: string;
@@ -43,9 +51,9 @@ export class Traces {
     await this.env.DB.prepare("DELETE FROM traces WHERE expires_at <= ?").bind(now).run();
     const id = `tr_${newCredential().slice(0, 16)}`;
     const key = await this.key();
-    await this.env.DB.prepare(
+    const { meta } = await this.env.DB.prepare(
       `INSERT INTO traces (id, case_id, kind, query_enc, status, failures, result_enc, created_by, created_at, updated_at, expires_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+       SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE ${NOT_SHUT_DOWN}`,
     )
       .bind(
         id,
@@ -61,11 +69,12 @@ export class Traces {
         now + TRACE_RETENTION,
       )
       .run();
+    if (meta.changes !== 1) throw collectionEnded();
     return { id, caseId, kind: query.kind, query, result, createdBy: by, createdAt: now, updatedAt: now };
   }
 
   async update(trace: StoredTrace, result: TraceResult, now: number): Promise<StoredTrace> {
-    await this.env.DB.prepare("UPDATE traces SET status = ?, failures = ?, result_enc = ?, updated_at = ?, expires_at = ? WHERE id = ?")
+    const { meta } = await this.env.DB.prepare(`UPDATE traces SET status = ?, failures = ?, result_enc = ?, updated_at = ?, expires_at = ? WHERE id = ? AND ${NOT_SHUT_DOWN}`)
       .bind(
         result.status,
         JSON.stringify(result.failures),
@@ -75,12 +84,13 @@ export class Traces {
         trace.id,
       )
       .run();
+    if (meta.changes !== 1) throw await this.missing(trace.id);
     return { ...trace, result, updatedAt: now };
   }
 
   async get(id: string, now: number): Promise<StoredTrace> {
-    const row = await this.env.DB.prepare("SELECT * FROM traces WHERE id = ? AND expires_at > ?").bind(id, now).first<TraceRow>();
-    if (!row) throw new AppError(404, "trace_not_found", `no trace "${id}"`);
+    const row = await this.env.DB.prepare(`SELECT * FROM traces WHERE id = ? AND expires_at > ? AND ${NOT_SHUT_DOWN}`).bind(id, now).first<TraceRow>();
+    if (!row) throw await this.missing(id);
     const key = await this.key();
     const query = await decryptField(key, row.query_enc, `trace-query|${id}`);
     const result = await decryptField(key, row.result_enc, `trace-result|${id}`);
@@ -95,5 +105,11 @@ export class Traces {
       createdAt: row.created_at,
       updatedAt: row.updated_at,
     };
+  }
+
+  /** Why a trace is not there: the shutdown (410, as for new traces), or it never was or has expired (404). */
+  private async missing(id: string): Promise<AppError> {
+    const shutDown = await this.env.DB.prepare("SELECT 1 AS x FROM operating_mode WHERE shut_down_at IS NOT NULL").first();
+    return shutDown ? collectionEnded() : new AppError(404, "trace_not_found", `no trace "${id}"`);
   }
 }
