@@ -68,3 +68,10 @@ export function normalizeMobile(input: string): string | null {
   // 010 numbers are always 11 digits; the older 011/016–019 ranges have 10 or 11.
   return /^(010\d{8}|01[16789]\d{7,8})$/.test(national) ? national : null;
 }
+
+/** A mobile number as people write it, 010-1234-5678 (011-123-4567): bare digits lose their leading 0 in a spreadsheet. */
+export function formatMobile(input: string): string {
+  const digits = normalizeMobile(input);
+  if (!digits) return input;
+  return `${digits.slice(0, 3)}-${digits.slice(3, -4)}-${digits.slice(-4)}`;
+}

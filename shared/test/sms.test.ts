@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { AppError, HttpSmsProvider, normalizeMobile } from "../src/index.js";
+import { AppError, HttpSmsProvider, formatMobile, normalizeMobile } from "../src/index.js";
 
 describe("mobile numbers", () => {
   it.each([
@@ -29,5 +29,11 @@ describe("HTTP SMS provider", () => {
     const err = await down.send({ to: "01012345678", text: "x" }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(AppError);
     expect(err).toMatchObject({ status: 502, code: "sms_failed" });
+  });
+  it("writes a mobile number as people do, and leaves anything else as it is", () => {
+    expect(formatMobile("01012345678")).toBe("010-1234-5678");
+    expect(formatMobile("+82 10 1234 5678")).toBe("010-1234-5678");
+    expect(formatMobile("0111234567")).toBe("011-123-4567");
+    expect(formatMobile("02-123-4567")).toBe("02-123-4567");
   });
 });

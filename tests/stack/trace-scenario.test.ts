@@ -7,7 +7,7 @@
 // Tampered, replayed and expired authority requests are refused and logged
 // as refused; a tampered audit entry is detected; the CSV opens as text.
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
@@ -159,7 +159,8 @@ describe("tracing a confirmed case across every party", () => {
     const trace = await api("/api/cases/case-scenario/traces", { body: phoneTrace });
     const csv = await api(`/api/traces/${trace.body.id as string}/contacts.csv`);
     expect(csv.status).toBe(200);
-    expect(csv.text).toContain(`"'=HYPERLINK(""x"")",${normalized(people[2]!)},kakao`);
+    // The phone as people write it: bare digits would lose their leading 0 in a spreadsheet.
+    expect(csv.text).toContain(`"'=HYPERLINK(""x"")",${people[2]!.phone},kakao`);
     expect(csv.text).not.toMatch(/(^|,)=HYPERLINK/m);
   });
 
@@ -262,6 +263,10 @@ describe("tracing a confirmed case across every party", () => {
       const download = page.waitForEvent("download");
       await page.click("#export");
       expect((await download).suggestedFilename()).toMatch(/^case-scenario-tr_.*\.csv$/);
+      // The file as saved starts with the UTF-8 BOM, so Excel reads the Hangul as UTF-8, not CP949.
+      const saved = readFileSync((await (await download).path())!);
+      expect([...saved.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
+      expect(saved.toString("utf8")).toMatch(/^\uFEFF이름 name,전화 phone,/);
       expect(foreign).toEqual([]);
     } finally {
       await context.close();

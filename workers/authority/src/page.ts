@@ -201,8 +201,11 @@ export function investigatorPage(): string {
   });
   $("retry").onclick = guard(async () => render(await api("/api/traces/" + trace.id + "/retry", { method: "POST", body: {} })));
   $("export").onclick = guard(async () => {
-    const csv = await api("/api/traces/" + trace.id + "/contacts.csv");
-    const a = document.createElement("a"); a.href = URL.createObjectURL(new Blob([csv], { type: "text/csv" })); a.download = trace.caseId + "-" + trace.id + ".csv"; a.click();
+    // As bytes, not text: decoding would drop the BOM that makes Excel read the Hangul as UTF-8.
+    const res = await fetch("/api/traces/" + trace.id + "/contacts.csv", { headers: { authorization: "Bearer " + token } });
+    if (res.status === 401) { signOut(); throw new Error("401"); }
+    if (!res.ok) throw new Error((await res.json().catch(() => null))?.error?.message ?? res.statusText);
+    const a = document.createElement("a"); a.href = URL.createObjectURL(await res.blob()); a.download = trace.caseId + "-" + trace.id + ".csv"; a.click();
   });
   if (token) signedIn().catch(() => signOut());
 })();

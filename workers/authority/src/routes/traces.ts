@@ -5,7 +5,7 @@
  * named investigator, for contact tracing only (R-A3).
  */
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
-import { DAY, MINUTE, assertNotShutDown, epochMsIn, errorResponses, normalizeMobile } from "@kipass/shared";
+import { DAY, MINUTE, assertNotShutDown, epochMsIn, errorResponses, formatMobile, normalizeMobile } from "@kipass/shared";
 import { audit, requireInvestigator, type AuthorityEnv } from "../context.js";
 import { toCsv } from "../csv.js";
 import { DEFAULT_MARGINS } from "../trace/exposure.js";
@@ -169,7 +169,7 @@ export function mountTraceRoutes(app: OpenAPIHono<AuthorityEnv>): void {
     const now = c.var.clock.now();
     const trace = await new Traces(c.env).get(c.req.valid("param").id, now);
     await audit(c.env, { at: now, investigator: c.var.investigator.id, caseId: trace.caseId, purpose: PURPOSE, action: `export ${trace.id}`, outcome: "csv" });
-    const rows = trace.result.contacts.map((k) => [k.name, k.phone, k.issuer, k.facilityName ?? k.facilityId, k.facilityAddress, kst(k.firstScan), kst(k.lastScan), Math.round(k.overlap / 60_000)]);
+    const rows = trace.result.contacts.map((k) => [k.name, formatMobile(k.phone), k.issuer, k.facilityName ?? k.facilityId, k.facilityAddress, kst(k.firstScan), kst(k.lastScan), Math.round(k.overlap / 60_000)]);
     return c.body(toCsv(CSV_HEADER, rows), 200, {
       "content-type": "text/csv; charset=utf-8",
       "content-disposition": `attachment; filename="${trace.caseId}-${trace.id}.csv"`,
