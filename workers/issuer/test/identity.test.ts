@@ -1,8 +1,10 @@
 // R-U2, R-U3: the first-time flow (consent, SMS code, device credential),
 // re-use of the credential, revocation, and the guardian rule for under-14s.
 import { env } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
-import { MINUTE } from "@kipass/shared";
+import { describe, expect, it, vi } from "vitest";
+import { DEV_NOW_HEADER, MINUTE } from "@kipass/shared";
+import { phoneHash } from "../src/identity/verification.js";
+import { holdingReads } from "./d1-wrappers.js";
 import { CONSENT, call, enrol, freshPhone, mint, post, verify } from "./wallet-client.js";
 
 const errorCode = async (res: Response) => ((await res.json()) as { error: { code: string } }).error.code;
@@ -111,6 +113,52 @@ describe("first-time flow", () => {
     expect(res.status).toBe(400);
     expect(await errorCode(res)).toBe("invalid_request");
     expect(await env.DB.prepare("SELECT COUNT(*) AS n FROM phone_verifications").first()).toEqual(before);
+  });
+});
+
+describe("first enrolment of one phone from two devices at once", () => {
+  it("gives both devices a credential of the same, single user", async () => {
+    const phone = freshPhone();
+    // Two codes for the phone, 60 s apart (the 30 s resend wait), both still valid.
+    const codeAt = async (now?: number) => {
+      const res = await call("/api/v1/verifications", {
+        method: "POST",
+        body: JSON.stringify({ phone }),
+        headers: now === undefined ? {} : { [DEV_NOW_HEADER]: String(now) },
+      });
+      expect(res.status, await res.clone().text()).toBe(201);
+      const { verificationId } = (await res.json()) as { verificationId: string };
+      const outbox = (await (await call(`/dev/outbox?phone=${phone}`)).json()) as { messages: { text: string }[] };
+      return { verificationId, code: /\b(\d{6})\b/.exec(outbox.messages[0]!.text)![1]! };
+    };
+    const first = await codeAt(Date.now() - MINUTE);
+    const second = await codeAt();
+    // Both requests look the phone up before either writes (the race, made certain).
+    const { app } = await import("../src/index.js");
+    const db = holdingReads(env.DB, "SELECT user_ref FROM users WHERE phone_hash = ?", 2);
+    const answers = await Promise.all(
+      [first, second].map((v) =>
+        app.fetch(
+          new Request("https://naver.test/api/v1/enrolments", {
+            method: "POST",
+            body: JSON.stringify({ ...v, phone, name: "동시가입", birthDate: "1990-05-17", consent: CONSENT }),
+            headers: { "content-type": "application/json" },
+          }),
+          { ...env, DB: db },
+        ),
+      ),
+    );
+    expect(answers.map((r) => r.status)).toEqual([201, 201]);
+    const devices = (await Promise.all(answers.map((r) => r.json()))) as { deviceId: string; credential: string }[];
+
+    const users = await env.DB.prepare("SELECT user_ref FROM users WHERE phone_hash = ?").bind(await phoneHash(env, phone)).all<{ user_ref: string }>();
+    expect(users.results).toHaveLength(1);
+    const userRef = users.results[0]!.user_ref;
+    const owners = await env.DB.prepare("SELECT DISTINCT user_ref FROM devices WHERE id IN (?, ?)").bind(devices[0]!.deviceId, devices[1]!.deviceId).all();
+    expect(owners.results).toEqual([{ user_ref: userRef }]);
+    expect(await env.DB.prepare("SELECT COUNT(*) AS n FROM consent_records WHERE user_ref = ?").bind(userRef).first()).toEqual({ n: 4 });
+    for (const d of devices) expect(d.credential.startsWith(`${userRef}.`)).toBe(true);
+    expect((await mint(devices[1]!.credential)).status).toBe(201);
   });
 });
 
@@ -224,5 +272,45 @@ describe("SMS provider and the dev outbox", () => {
     expect(res.status).toBe(503);
     expect(await errorCode(res)).toBe("sms_unavailable");
     expect(await env.DB.prepare("SELECT COUNT(*) AS n FROM dev_outbox").first()).toEqual(before);
+  });
+
+  it("answers 502 when the gateway refuses or cannot be reached, and a send that failed does not count against the phone", async () => {
+    const { app } = await import("../src/index.js");
+    const gateway = { ...env, DEV_MODE: "false", SMS_API_KEY: "test-key" };
+    const phone = freshPhone();
+    const ask = () =>
+      app.fetch(
+        new Request("https://naver.test/api/v1/verifications", { method: "POST", body: JSON.stringify({ phone }), headers: { "content-type": "application/json" } }),
+        gateway,
+      );
+    let state: "refusing" | "unreachable" | "up" = "refusing";
+    const delivered: string[] = [];
+    const called: string[] = [];
+    const fetchSpy = vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {
+      called.push(new Request(input).url);
+      if (state === "unreachable") throw new TypeError("Network connection lost.");
+      if (state === "refusing") return new Response("busy", { status: 503 });
+      delivered.push(String(init?.body));
+      return new Response("{}", { status: 200 });
+    });
+    try {
+      const refused = await ask();
+      expect(refused.status).toBe(502);
+      expect(await refused.json()).toMatchObject({ error: { code: "sms_failed" } });
+      // At once, not 30 s later: the refused send left no code behind to wait for.
+      state = "unreachable";
+      const unreachable = await ask();
+      expect(unreachable.status).toBe(502);
+      expect(await unreachable.json()).toMatchObject({ error: { code: "sms_failed" } });
+      state = "up";
+      const sent = await ask();
+      expect(sent.status, await sent.clone().text()).toBe(201);
+    } finally {
+      fetchSpy.mockRestore();
+    }
+    expect(called).toEqual([env.SMS_GATEWAY_URL, env.SMS_GATEWAY_URL, env.SMS_GATEWAY_URL]);
+    expect(delivered).toHaveLength(1);
+    const rows = await env.DB.prepare("SELECT COUNT(*) AS n FROM phone_verifications WHERE phone_hash = ?").bind(await phoneHash(env, phone)).first();
+    expect(rows).toEqual({ n: 1 }); // only the code that reached the phone counts (30 s wait, 5 an hour)
   });
 });

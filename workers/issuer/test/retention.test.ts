@@ -1,13 +1,15 @@
 // R-I1, R-I2: the token log keeps 28 days. A day older than that is deleted
 // by the alarm and its day key destroyed, so a 29-day-old token cannot be
 // resolved by anyone, this issuer included; day 27 is kept. The alarm is
-// re-armed after the object is evicted (alarms can be lost).
+// re-armed after the object is evicted (alarms can be lost). The user's last
+// issuance time (kept for the 2 s gap) goes with its day's log.
 import { abortAllDurableObjects, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { DAY, addDays, kstDay, kstDayStart, parseJwks, verifyToken } from "@kipass/shared";
 import { vaultOf } from "../src/tokens/day-key-vault.js";
-import { userTokensOf } from "../src/tokens/user-tokens.js";
+import { MIN_GAP_MS, userTokensOf } from "../src/tokens/user-tokens.js";
+import { newUserRef } from "../src/user-ref.js";
 import { authorityKeys, openPartyAnswer, requestId, signedRequest } from "../../../tests/authority-client.js";
 import { BASE, call, enrol } from "./wallet-client.js";
 
@@ -95,5 +97,34 @@ describe("28-day retention", () => {
     await runInDurableObject(vaultOf(env), async (_instance, state) => {
       expect(await state.storage.getAlarm()).toBe(midnight);
     });
+  });
+
+  // Last in this file: minting 29 days ahead shreds today's key in the vault.
+  it("clears the user's last issuance time with the log; nonce and rate limit still hold for the next token", async () => {
+    const userRef = newUserRef();
+    const stub = userTokensOf(env, userRef);
+    const t0 = Date.now();
+    const first = await stub.mint(userRef, t0);
+    if (!first.ok) throw new Error("mint refused");
+    const ownerRow = () =>
+      runInDurableObject(stub, (_instance, state) => state.storage.sql.exec<{ nonce: number; last_mint_at: number | null }>("SELECT nonce, last_mint_at FROM owner").one());
+    expect(await ownerRow()).toEqual({ nonce: 1, last_mint_at: t0 });
+
+    const later = t0 + 29 * DAY;
+    await stub.sweep(later - 2 * DAY); // day + 27: kept
+    expect(await ownerRow()).toEqual({ nonce: 1, last_mint_at: t0 });
+    await stub.sweep(later);
+    expect(await stub.logDays()).toEqual([]);
+    expect(await ownerRow()).toEqual({ nonce: 1, last_mint_at: null }); // R-I1: no issuance time kept past 28 days
+
+    // The user comes back: the nonce goes on from where it was (never repeats), the 2 s gap holds from the new token.
+    const next = await stub.mint(userRef, later);
+    if (!next.ok) throw new Error("mint refused");
+    const trust = { naver: parseJwks(await (await call("/.well-known/jwks.json")).json())! };
+    const verified = await verifyToken(next.qr, trust, later);
+    if (!verified.ok) throw new Error("token does not verify");
+    expect(await vaultOf(env).open("naver", verified.sealed, verified.issuedAt, later)).toMatchObject({ nonce: 2 });
+    expect(await ownerRow()).toEqual({ nonce: 2, last_mint_at: later });
+    expect(await stub.mint(userRef, later + MIN_GAP_MS - 1)).toMatchObject({ ok: false, code: "rate_limited" });
   });
 });

@@ -4,13 +4,18 @@
 // it with a signed request only — every attempt audited in the hash chain,
 // the answer sealed to the authority — and after day + 28 it resolves to
 // nobody.
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
-import { AuditLog, addDays, encryptField, aesKey, kstDay, kstDayStart, safeNumberFromBytes, utf8, verifyAuditChain } from "@kipass/shared";
+import { AuditLog, HOUR, addDays, encryptField, aesKey, kstDay, kstDayStart, randomBytes, safeNumberFromBytes, utf8, verifyAuditChain } from "@kipass/shared";
+import { app } from "../src/index.js";
+import { enrolUser } from "../src/identity/users.js";
+import { phoneHash } from "../src/identity/verification.js";
 import { vaultOf } from "../src/tokens/day-key-vault.js";
 import { safeNumberContext, safeNumberHash, safeNumberKey, safeNumberLedgerOf } from "../src/tokens/safe-numbers.js";
 import { authorityKeys, openPartyAnswer, requestId, signedRequest, type SignedCall } from "../../../tests/authority-client.js";
-import { BASE, call, enrol, post } from "./wallet-client.js";
+import { withProductionBindLimit } from "./d1-wrappers.js";
+import { BASE, call, enrol, freshPhone, post } from "./wallet-client.js";
 
 const testEnv = env as typeof env & { TEST_AUTHORITY_SIGNING: string; TEST_AUTHORITY_ENCRYPTION: string };
 const keys = authorityKeys(testEnv.TEST_AUTHORITY_SIGNING, testEnv.TEST_AUTHORITY_ENCRYPTION);
@@ -124,6 +129,42 @@ describe("the authority resolves a safe number", () => {
     expect(raw).not.toContain(mine.safeNumber);
     // Another day, or a code nobody holds: no match.
     expect((await resolve({ safeNumbers: [mine.safeNumber], from: addDays(today(), -2), to: addDays(today(), -1) })).matches).toEqual([]);
+  });
+
+  it("resolves more than 100 holders at once within production D1's 100 bound values per statement", async () => {
+    // 4 days × 26 codes, each held by its own user: 104 owners to look up in D1.
+    const days = [3, 2, 1, 0].map((n) => addDays(today(), -n));
+    const codes = new Set<string>();
+    while (codes.size < 26) codes.add(safeNumberFromBytes(randomBytes(8)));
+    const expected: { safeNumber: string; day: string; name: string }[] = [];
+    let n = 0;
+    for (const day of days) {
+      const aes = await aesKey(new Uint8Array((await vaultOf(env).todaysKey(kstDayStart(day) + HOUR)).raw));
+      for (const code of codes) {
+        const phone = freshPhone();
+        const name = `다수${String(++n).padStart(3, "0")}`;
+        const { userRef } = await enrolUser(env, { name, phone, phoneHash: await phoneHash(env, phone), birthDate: "1980-01-01" }, Date.now());
+        const codeHash = await safeNumberHash(env, day, code);
+        const owner = await encryptField(aes, userRef, safeNumberContext("naver", day, codeHash));
+        expect(await safeNumberLedgerOf(env, codeHash).claim(day, codeHash, owner)).toEqual({ claimed: true });
+        expected.push({ safeNumber: code, day, name });
+      }
+    }
+    const db = withProductionBindLimit(env.DB);
+    const req = await signed({ safeNumbers: [...codes], from: days[0], to: today() });
+    const ctx = createExecutionContext();
+    const res = await app.fetch(req.clone(), { ...env, DB: db }, ctx);
+    await waitOnExecutionContext(ctx);
+    expect(res.status, await res.clone().text()).toBe(200);
+    const { answer } = (await res.json()) as { answer: string };
+    const opened = await openPartyAnswer(keys, answer, "naver", await (await call("/.well-known/jwks.json")).json(), requestId(req));
+    if (!opened.ok) throw new Error(`answer does not open: ${opened.code}`);
+    const matches = (opened.data as { matches: Match[] }).matches;
+    const key = (m: { day: string; safeNumber: string }) => `${m.day} ${m.safeNumber}`;
+    expect(matches.map((m) => ({ safeNumber: m.safeNumber, day: m.day, name: m.name })).sort((a, b) => key(a).localeCompare(key(b)))).toEqual(
+      expected.sort((a, b) => key(a).localeCompare(key(b))),
+    );
+    expect(db.widest()).toBeLessThanOrEqual(100);
   });
 
   it("refuses bad input: not a safe number, a reversed range, more than 28 days, extra fields", async () => {

@@ -5,6 +5,7 @@
  */
 import { AppError, decryptField, encryptField, kstDay, kstDayStart, type SqlValue } from "@kipass/shared";
 import { fieldKey, type IssuerBindings } from "../config.js";
+import { chunksPerStatement } from "../d1-limits.js";
 import { userTokensOf } from "../tokens/user-tokens.js";
 import { newUserRef } from "../user-ref.js";
 import { CONSENT_TEXTS, CONSENT_VERSION, consentTextHash } from "./consent.js";
@@ -43,41 +44,53 @@ export async function enrolUser(
   input: Person & { phoneHash: string; birthDate: string },
   now: number,
 ): Promise<{ userRef: string; minorUntil: number | null; guardianAt: number | null; guardianRequired: boolean }> {
-  const existing = await env.DB.prepare("SELECT user_ref FROM users WHERE phone_hash = ?").bind(input.phoneHash).first<{ user_ref: string }>();
-  const userRef = existing?.user_ref ?? newUserRef();
   const key = await fieldKey(env);
   const minorUntil = birthdayAt(input.birthDate, GUARDIAN_AGE);
-  const fields: SqlValue[] = [
+  // Encrypted under the row's own reference (the column context), so they are made once the reference is known.
+  const fields = async (userRef: string): Promise<SqlValue[]> => [
     await encryptField(key, input.phone, ctx("phone", userRef)),
     await encryptField(key, input.name, ctx("name", userRef)),
     await encryptField(key, input.birthDate, ctx("birth_date", userRef)),
     minorUntil > now ? minorUntil : null,
   ];
-  const upsert = existing
-    ? env.DB.prepare("UPDATE users SET phone_enc = ?, name_enc = ?, birth_date_enc = ?, minor_until = ? WHERE user_ref = ?").bind(...fields, userRef)
-    : env.DB.prepare("INSERT INTO users (phone_enc, name_enc, birth_date_enc, minor_until, user_ref, phone_hash, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)").bind(
-        ...fields,
-        userRef,
-        input.phoneHash,
-        now,
-      );
-  await env.DB.batch([upsert, ...(await consentStatements(env, userRef, "self", now))]);
+  const lookUp = async () =>
+    (await env.DB.prepare("SELECT user_ref FROM users WHERE phone_hash = ?").bind(input.phoneHash).first<{ user_ref: string }>())?.user_ref ?? null;
+  let userRef = await lookUp();
+  let created = false;
+  if (userRef === null) {
+    // Two devices may enrol the same new phone at once: both find no user. The insert yields to whichever
+    // came first (phone_hash is UNIQUE), the consents are written only if it inserted (same transaction), and
+    // the other request enrols as the existing user instead of failing with its SMS code spent.
+    const fresh = newUserRef();
+    const [inserted] = await env.DB.batch([
+      env.DB.prepare(
+        "INSERT INTO users (phone_enc, name_enc, birth_date_enc, minor_until, user_ref, phone_hash, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (phone_hash) DO NOTHING",
+      ).bind(...(await fields(fresh)), fresh, input.phoneHash, now),
+      ...(await consentStatements(env, fresh, "self", now)),
+    ]);
+    created = inserted?.meta.changes === 1;
+    userRef = created ? fresh : await lookUp();
+    if (userRef === null) throw new Error("users: the phone_hash insert yielded but no row has it");
+  }
+  if (!created) {
+    await env.DB.batch([
+      env.DB.prepare("UPDATE users SET phone_enc = ?, name_enc = ?, birth_date_enc = ?, minor_until = ? WHERE user_ref = ?").bind(...(await fields(userRef)), userRef),
+      ...(await consentStatements(env, userRef, "self", now)),
+    ]);
+  }
   const guardian = await env.DB.prepare("SELECT consented_at FROM guardian_consents WHERE user_ref = ?").bind(userRef).first<{ consented_at: number }>();
   const minor = minorUntil > now;
   return { userRef, minorUntil: minor ? minorUntil : null, guardianAt: guardian?.consented_at ?? null, guardianRequired: minor && !guardian };
 }
 
+/** One consent row per text, written only if the user row exists (a user insert that yielded writes none). */
 async function consentStatements(env: IssuerBindings, userRef: string, givenBy: "self" | "guardian", now: number) {
   return Promise.all(
     CONSENT_TEXTS.map(async (t) =>
-      env.DB.prepare("INSERT INTO consent_records (user_ref, given_by, purpose, text_version, text_sha256, agreed_at) VALUES (?, ?, ?, ?, ?, ?)").bind(
-        userRef,
-        givenBy,
-        t.purpose,
-        CONSENT_VERSION,
-        await consentTextHash(t),
-        now,
-      ),
+      env.DB.prepare(
+        `INSERT INTO consent_records (user_ref, given_by, purpose, text_version, text_sha256, agreed_at)
+         SELECT ?1, ?2, ?3, ?4, ?5, ?6 WHERE EXISTS (SELECT 1 FROM users WHERE user_ref = ?1)`,
+      ).bind(userRef, givenBy, t.purpose, CONSENT_VERSION, await consentTextHash(t), now),
     ),
   );
 }
@@ -124,10 +137,11 @@ export async function peopleByRef(env: IssuerBindings, userRefs: string[]): Prom
   const unique = [...new Set(userRefs)];
   if (unique.length === 0) return out;
   const key = await fieldKey(env);
-  const { results } = await env.DB.prepare(`SELECT user_ref, name_enc, phone_enc FROM users WHERE user_ref IN (${unique.map(() => "?").join(",")})`)
-    .bind(...unique)
-    .all<{ user_ref: string; name_enc: string; phone_enc: string }>();
-  for (const r of results) {
+  // A safe-number resolve can name hundreds of holders (32 codes × 29 days): ≤ 100 bound values per statement, one batch.
+  const answers = await env.DB.batch<{ user_ref: string; name_enc: string; phone_enc: string }>(
+    chunksPerStatement(unique).map((refs) => env.DB.prepare(`SELECT user_ref, name_enc, phone_enc FROM users WHERE user_ref IN (${refs.map(() => "?").join(",")})`).bind(...refs)),
+  );
+  for (const r of answers.flatMap((a) => a.results)) {
     const name = await decryptField(key, r.name_enc, ctx("name", r.user_ref));
     const phone = await decryptField(key, r.phone_enc, ctx("phone", r.user_ref));
     if (name !== null && phone !== null) out.set(r.user_ref, { name, phone });

@@ -56,8 +56,23 @@ export async function startVerification(env: IssuerBindings, sms: SmsProvider, p
     }
     throw new AppError(429, "too_many_codes", "인증번호 요청이 너무 많습니다. 1시간 후 다시 시도하세요 / too many codes for this number; try again in an hour");
   }
-  await sms.send({ to: phone, text: `[KI-Pass] 인증번호 ${code} (3분 안에 입력하세요 / your code, valid 3 minutes)` });
+  try {
+    await sms.send({ to: phone, text: `[KI-Pass] 인증번호 ${code} (3분 안에 입력하세요 / your code, valid 3 minutes)` });
+  } catch (err) {
+    // R-U2: the row reserved this send against the 30 s wait and the hourly cap (so parallel requests send one
+    // SMS); a code that never left counts for nothing, so the person may ask again at once. If even this
+    // delete fails, the row merely counts as it did before; the answer is still the 502.
+    await env.DB.prepare("DELETE FROM phone_verifications WHERE id = ?").bind(id).run().catch(() => null);
+    throw smsFailure(err);
+  }
   return { verificationId: id, expiresAt: now + CODE_TTL_MS, resendAfter: now + RESEND_AFTER_MS };
+}
+
+/** A gateway refusal (its AppError) or a fetch that never got an answer (network error): both a 502 the wallet can retry. */
+function smsFailure(err: unknown): AppError {
+  if (err instanceof AppError && err.status !== 502) return err;
+  const why = err instanceof AppError ? "the SMS gateway refused the message" : "the SMS gateway could not be reached";
+  return new AppError(502, "sms_failed", `인증번호 문자를 보내지 못했습니다. 잠시 후 다시 요청하세요 / ${why}; ask for a new code again shortly`);
 }
 
 /**

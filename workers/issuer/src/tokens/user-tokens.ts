@@ -64,10 +64,18 @@ const MIGRATIONS = [
    CREATE INDEX issued_day ON issued (day);`,
   // A day's rows are found by time (a day is a range of `at`): one index less to write per token.
   `DROP INDEX issued_day;`,
+  // R-I1: last_mint_at is an issuance time, so it goes with the log at day + 28 (NULL: none kept). An object
+  // whose last mint was already swept (no log row at or after it) loses it now, not at a sweep that will never come.
+  `CREATE TABLE owner_v3 (user_ref TEXT NOT NULL, nonce INTEGER NOT NULL, last_mint_at INTEGER, minor_until INTEGER, guardian_at INTEGER);
+   INSERT INTO owner_v3 (user_ref, nonce, last_mint_at, minor_until, guardian_at)
+     SELECT user_ref, nonce, CASE WHEN EXISTS (SELECT 1 FROM issued WHERE at >= owner.last_mint_at) THEN last_mint_at END, minor_until, guardian_at FROM owner;
+   DROP TABLE owner;
+   ALTER TABLE owner_v3 RENAME TO owner;`,
 ];
 
 
-type Owner = { user_ref: string; nonce: number; last_mint_at: number };
+/** last_mint_at: the last token's time, for the 2 s gap; NULL before the first token and once that day is past retention (R-I1). */
+type Owner = { user_ref: string; nonce: number; last_mint_at: number | null };
 
 export const userTokensOf = (env: Env, userRef: string) => env.USER_TOKENS.getByName(userRef);
 
@@ -164,7 +172,7 @@ export class UserTokens extends DurableObject<Env> {
 
   private async mintAs(owner: Owner, now: number): Promise<MintResult> {
     // Checks and the reservation are synchronous: concurrent requests cannot interleave here.
-    const last = Math.max(owner.last_mint_at, this.reservedAt ?? 0);
+    const last = Math.max(owner.last_mint_at ?? 0, this.reservedAt ?? 0);
     if (now - last < MIN_GAP_MS) return { ok: false, code: "rate_limited", retryAfterMs: last + MIN_GAP_MS - now };
     const hour = this.lastHour(now);
     if (hour.length >= MAX_PER_HOUR) return { ok: false, code: "rate_limited", retryAfterMs: hour[0]! + HOUR - now };
@@ -216,9 +224,20 @@ export class UserTokens extends DurableObject<Env> {
   }
 
   override async alarm(): Promise<void> {
-    const now = Date.now();
+    await this.sweep(Date.now());
+  }
+
+  /** R-I1: a day's log rows (and the last issuance time, if that day's) go at day + 28. What the alarm runs; tests call it with a chosen `now`. */
+  async sweep(now: number): Promise<void> {
     for (const item of this.due.due(now)) {
-      if (item.kind === EXPIRE_DAY) this.sql`DELETE FROM issued WHERE at < ${kstDayStart(addDays(item.key, 1))}`; // days ≤ key
+      if (item.kind === EXPIRE_DAY) {
+        const end = kstDayStart(addDays(item.key, 1)); // days ≤ key
+        this.sql`DELETE FROM issued WHERE at < ${end}`;
+        // R-I1: the last issuance time goes with its day's log. The 2 s gap needs no time that old; the
+        // nonce stays (it only counts tokens, and must never repeat for this user).
+        this.sql`UPDATE owner SET last_mint_at = NULL WHERE last_mint_at < ${end}`;
+        if (this.reservedAt !== null && this.reservedAt < end) this.reservedAt = null;
+      }
       this.due.done(item.kind, item.key);
     }
     await this.due.arm();
@@ -238,7 +257,7 @@ export class UserTokens extends DurableObject<Env> {
       if (row.user_ref !== userRef) throw new Error("UserTokens called for another user");
       return row;
     }
-    this.sql`INSERT INTO owner (user_ref, nonce, last_mint_at) VALUES (${userRef}, 0, 0)`;
-    return { user_ref: userRef, nonce: 0, last_mint_at: 0 };
+    this.sql`INSERT INTO owner (user_ref, nonce, last_mint_at) VALUES (${userRef}, 0, NULL)`;
+    return { user_ref: userRef, nonce: 0, last_mint_at: null };
   }
 }
