@@ -88,6 +88,46 @@ describe("resolving tokens", () => {
   });
 });
 
+describe("a phone number passed on to someone else", () => {
+  it("keeps each holder's tokens their own, stops the earlier holder's devices, and forgets the earlier holder 28 days later", async () => {
+    const phone = "010-6666-0001";
+    const earlier = await enrol({ phone, name: "홍길동", birthDate: "1980-01-01" });
+    const hers = (await (await mint(earlier.credential)).json()) as { qr: string; issuedAt: number };
+    const earlierRef = (await env.DB.prepare("SELECT user_ref FROM devices WHERE id = ?").bind(earlier.deviceId).first<{ user_ref: string }>())!.user_ref;
+    // The carrier gives the number to another person, who enrols with it.
+    await env.DB.prepare("DELETE FROM phone_verifications").run(); // a new code at once
+    const later = await enrol({ phone, name: "김철수", birthDate: "1995-03-03" });
+    const his = (await (await mint(later.credential)).json()) as { qr: string; issuedAt: number };
+
+    // The earlier holder's wallet no longer gets QR codes in the new holder's name.
+    const refused = await mint(earlier.credential);
+    expect(refused.status).toBe(401);
+    // Each token resolves to whoever held the number when it was issued.
+    const { resolutions } = await ask<{ resolutions: { name: string; phone: string }[] }>(await signed(RESOLVE, { tokens: [hers.qr, his.qr] }));
+    expect(resolutions.map((r) => [r.name, r.phone])).toEqual([
+      ["홍길동", "01066660001"],
+      ["김철수", "01066660001"],
+    ]);
+    // A case with this number is the new holder: only his tokens.
+    const trust = { naver: parseJwks(await jwks())! };
+    const v = await verifyToken(his.qr, trust, his.issuedAt);
+    const byPhone = await ask<{ tokens: { jti: string }[] }>(await signed(BY_PHONE, { phone, from: Date.now() - 10 * MINUTE, to: Date.now() + MINUTE }));
+    expect(byPhone.tokens.map((t) => t.jti)).toEqual([v.ok && v.jti]);
+
+    // The same person enrolling another device is not a new holder: his first device keeps working.
+    await env.DB.prepare("DELETE FROM phone_verifications").run();
+    const tablet = await enrol({ phone, name: "김철수", birthDate: "1995-03-03" });
+    expect(await env.DB.prepare("SELECT COUNT(DISTINCT user_ref) AS n FROM devices WHERE id IN (?, ?) AND revoked_at IS NULL").bind(later.deviceId, tablet.deviceId).first()).toEqual({ n: 1 });
+
+    // 28 days after the number passed on, the earlier holder's identity is deleted (their tokens have expired).
+    await env.DB.prepare("UPDATE users SET retired_at = retired_at - 28 * 86400000 WHERE user_ref = ?").bind(earlierRef).run();
+    await enrol();
+    for (const table of ["users", "devices", "consent_records"]) {
+      expect(await env.DB.prepare(`SELECT COUNT(*) AS n FROM ${table} WHERE user_ref = ?`).bind(earlierRef).first(), table).toEqual({ n: 0 });
+    }
+  });
+});
+
 describe("access control and audit", () => {
   it.each([BY_PHONE, RESOLVE])("%s refuses unsigned, expired, replayed and wrong-audience requests", async (path) => {
     const body = path === BY_PHONE ? { phone: "010-7777-0001", from: 0, to: 1 } : { tokens: ["KP1:A"] };

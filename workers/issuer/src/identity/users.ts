@@ -3,12 +3,13 @@
  * by a keyed hash of the phone; consents (R-U2) and the guardian's consent
  * for a child under 14 (R-U3).
  */
-import { AppError, decryptField, encryptField, kstDay, kstDayStart, type SqlValue } from "@kipass/shared";
+import { AppError, DAY, RETENTION_DAYS, decryptField, encryptField, kstDay, kstDayStart, type SqlValue } from "@kipass/shared";
 import { fieldKey, type IssuerBindings } from "../config.js";
 import { chunksPerStatement } from "../d1-limits.js";
 import { userTokensOf } from "../tokens/user-tokens.js";
 import { newUserRef } from "../user-ref.js";
 import { CONSENT_TEXTS, CONSENT_VERSION, consentTextHash } from "./consent.js";
+import { revokeAllDevices } from "./devices.js";
 
 /** R-U3: 만 14세 미만 — a guardian must consent first. */
 export const GUARDIAN_AGE = 14;
@@ -34,10 +35,17 @@ export interface Person {
 /** Column context for AES-GCM: a ciphertext cannot be moved to another column or row. */
 const ctx = (column: string, userRef: string) => `${column}:${userRef}`;
 
+/** How long a retired holder's row outlives its retirement: their last tokens' retention (R-I1). */
+export const RETIRED_KEPT_MS = RETENTION_DAYS * DAY;
+
 /**
- * Creates the user for a verified phone, or updates the name and birth date
- * of the existing one (re-enrolment on a new device), and records both
- * consents given by the user themselves.
+ * Creates the user for a verified phone, or re-enrols the existing one on a
+ * new device (same name and birth date), and records both consents given by
+ * the user themselves. A different person on a known phone is a number
+ * passed on (Korean carriers reassign numbers): the earlier holder is
+ * retired (their devices revoked, their row kept apart for their last
+ * tokens) and the new holder gets a user of their own, so neither's tokens
+ * ever resolve to the other and a case's phone finds only its own holder.
  */
 export async function enrolUser(
   env: IssuerBindings,
@@ -55,7 +63,12 @@ export async function enrolUser(
   ];
   const lookUp = async () =>
     (await env.DB.prepare("SELECT user_ref FROM users WHERE phone_hash = ?").bind(input.phoneHash).first<{ user_ref: string }>())?.user_ref ?? null;
+  await purgeRetired(env, now);
   let userRef = await lookUp();
+  if (userRef !== null && !(await samePerson(env, key, userRef, input))) {
+    await retireUser(env, userRef, input.phoneHash, now);
+    userRef = await lookUp();
+  }
   let created = false;
   if (userRef === null) {
     // Two devices may enrol the same new phone at once: both find no user. The insert yields to whichever
@@ -81,6 +94,30 @@ export async function enrolUser(
   const guardian = await env.DB.prepare("SELECT consented_at FROM guardian_consents WHERE user_ref = ?").bind(userRef).first<{ consented_at: number }>();
   const minor = minorUntil > now;
   return { userRef, minorUntil: minor ? minorUntil : null, guardianAt: guardian?.consented_at ?? null, guardianRequired: minor && !guardian };
+}
+
+/** Whether the user on this phone is the person enrolling: the same name and birth date. */
+async function samePerson(env: IssuerBindings, key: CryptoKey, userRef: string, input: Person & { birthDate: string }): Promise<boolean> {
+  const row = await env.DB.prepare("SELECT name_enc, birth_date_enc FROM users WHERE user_ref = ?").bind(userRef).first<{ name_enc: string; birth_date_enc: string }>();
+  if (!row) return true; // gone meanwhile: the insert path takes over
+  const name = await decryptField(key, row.name_enc, ctx("name", userRef));
+  const birthDate = await decryptField(key, row.birth_date_enc, ctx("birth_date", userRef));
+  return name === input.name && birthDate === input.birthDate;
+}
+
+/** The earlier holder of a phone: every device stops at once (object first), the phone is freed for the new holder. */
+async function retireUser(env: IssuerBindings, userRef: string, phoneHash: string, now: number): Promise<void> {
+  await revokeAllDevices(env, userRef, now);
+  await env.DB.prepare("UPDATE users SET phone_hash = 'retired:' || user_ref, retired_at = ? WHERE user_ref = ? AND phone_hash = ?").bind(now, userRef, phoneHash).run();
+}
+
+/** Retired holders are deleted RETIRED_KEPT_MS after retirement, children first (their token log expires in their object). */
+async function purgeRetired(env: IssuerBindings, now: number): Promise<void> {
+  const gone = "SELECT user_ref FROM users WHERE retired_at <= ?";
+  await env.DB.batch([
+    ...["devices", "consent_records", "guardian_consents"].map((t) => env.DB.prepare(`DELETE FROM ${t} WHERE user_ref IN (${gone})`).bind(now - RETIRED_KEPT_MS)),
+    env.DB.prepare("DELETE FROM users WHERE retired_at <= ?").bind(now - RETIRED_KEPT_MS),
+  ]);
 }
 
 /** One consent row per text, written only if the user row exists (a user insert that yielded writes none). */
