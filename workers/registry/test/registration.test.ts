@@ -1,10 +1,13 @@
 // Facility registration (R-F1..R-F3): the check digit, "none" awaiting the
 // approver of its jurisdiction, and a duplicate number notifying the first
 // representative, who can report it as bogus.
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { formatBusinessNumber, normalizeBusinessNumber } from "../../../shared/src/index.js";
+import worker from "../src/index.js";
 import {
+  BASE,
   activeFacility,
   approver,
   call,
@@ -190,5 +193,28 @@ describe("facility registration", () => {
     expect(june.facilityId).not.toBe(march.facilityId);
     const twice = registration({ phoneProof: await phoneProof(randomPhone()), ...event("2027-06-10", "2027-06-12") });
     expect(await errorCode(await call("POST", "/v1/facilities", twice))).toEqual({ status: 409, code: "facility_exists" });
+  });
+  it("a report whose code another report used meanwhile suspends nothing again (R-F3)", async () => {
+    const brn = validBusinessNumber();
+    const first = await registerFacility({ businessNumber: brn, addressDetail: "1층 / 1F" });
+    const second = await registerFacility({ businessNumber: brn, addressDetail: "2층 / 2F" });
+    const code = /\?([A-Za-z0-9_-]{43})$/.exec(await lastSms(first.phone))![1]!;
+    // This report read the code as unused; before its batch runs, another report with the same code
+    // committed and the approver reviewed the facility and let it scan again.
+    const db = new Proxy(env.DB, {
+      get(target, prop, receiver) {
+        if (prop !== "batch") return Reflect.get(target, prop, receiver) as unknown;
+        return async (statements: D1PreparedStatement[]) => {
+          await target.prepare("UPDATE bogus_reports SET used_at = ? WHERE facility_id = ?").bind(Date.now(), second.facilityId).run();
+          await target.prepare("UPDATE facilities SET status = 'active', status_reason = NULL WHERE id = ?").bind(second.facilityId).run();
+          return target.batch(statements);
+        };
+      },
+    });
+    const ctx = createExecutionContext();
+    const res = await worker.fetch(new Request(`${BASE}/v1/reports/bogus`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ code }) }), { ...env, DB: db }, ctx);
+    await waitOnExecutionContext(ctx);
+    expect(await errorCode(res)).toEqual({ status: 404, code: "report_not_found" });
+    await json(await scan(await login(second.loginId, second.password), (await mintQr()).qr), 200);
   });
 });

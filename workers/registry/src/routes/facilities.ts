@@ -241,12 +241,17 @@ export function mountFacilities(app: OpenAPIHono<RegistryEnv>): void {
     const hash = await credentialHash(c.req.valid("json").code);
     const report = await c.env.DB.prepare("SELECT facility_id FROM bogus_reports WHERE hash = ? AND used_at IS NULL").bind(hash).first<{ facility_id: string }>();
     if (!report) throw unknownReport();
-    // One batch: a code is never used up without its suspension (a retry after a failure still works).
-    await c.env.DB.batch([
+    // One batch: a code is never used up without its suspension (a retry after a failure still works), and
+    // the suspension needs the code unused in the same transaction: a second report with the same code, read
+    // before the first committed, must not suspend again what an approver has reviewed meanwhile.
+    const [, consumed] = await c.env.DB.batch([
+      c.env.DB.prepare(
+        "UPDATE facilities SET status = 'suspended', status_reason = 'reported_bogus' WHERE id = ? AND status != 'rejected' AND EXISTS (SELECT 1 FROM bogus_reports WHERE hash = ? AND used_at IS NULL)",
+      ).bind(report.facility_id, hash),
       c.env.DB.prepare("UPDATE bogus_reports SET used_at = ? WHERE hash = ? AND used_at IS NULL").bind(now, hash),
-      c.env.DB.prepare("UPDATE facilities SET status = 'suspended', status_reason = 'reported_bogus' WHERE id = ? AND status != 'rejected'").bind(report.facility_id),
       markFacility(c.env, report.facility_id),
     ]);
+    if (consumed?.meta.changes !== 1) throw unknownReport();
     const takesEffect = await applyToFacility(c.env, report.facility_id, now);
     const message =
       takesEffect === "now"
