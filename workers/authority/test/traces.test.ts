@@ -163,6 +163,6 @@ describe("export", () => {
     expect(csv.status).toBe(200);
     const lines = csv.text.replace(/^\uFEFF/, "").trim().split("\r\n");
     expect(lines).toHaveLength(3);
-    expect(lines[2]).toMatch(/^"'=HYPERLINK\(""x""\)",01022222222,kakao,시설 F1,/);
+    expect(lines[2]).toMatch(/^"'=HYPERLINK\(""x""\)",010-2222-2222,kakao,시설 F1,/);
   });
 });
