@@ -18,11 +18,33 @@ const openCase = createRoute({
   responses: { 201: { description: "Opened", content: { "application/json": { schema: caseOut } } }, ...errorResponses(400, 401, 409) },
 });
 
+/** Cases a page at a time: at thousands of cases a day one page is hours, and every open case must stay reachable. */
+const CASES_PAGE = 200;
+/** The last case of a page, `<openedAt>.<id>` (a case id has no "."): ties in openedAt are ordered by id. */
+const NEXT_HEADER = "x-next-before";
+const CURSOR = /^(\d{1,15})\.([A-Za-z0-9][A-Za-z0-9-]{2,63})$/;
+const cursorIn = z.string().regex(CURSOR, `the ${NEXT_HEADER} header of the previous page`);
+const prefixIn = z.string().regex(/^[A-Za-z0-9-]{1,64}$/, "1–64 letters, digits and -");
+
 const listCases = createRoute({
   method: "get",
   path: "/api/cases",
   security: bearer,
-  responses: { 200: { description: "Cases, newest first", content: { "application/json": { schema: z.array(caseOut) } } }, ...errorResponses(401) },
+  summary: `Open cases, newest first, ${CASES_PAGE} a page`,
+  request: {
+    query: z.object({
+      before: cursorIn.optional().openapi({ description: `The next page: the previous answer's \`${NEXT_HEADER}\` header (send the same \`prefix\` again)` }),
+      prefix: prefixIn.optional().openapi({ description: "Only cases whose id starts with this (case-sensitive, as ids are)" }),
+    }),
+  },
+  responses: {
+    200: {
+      description: `Cases, newest first; when more follow, the \`${NEXT_HEADER}\` header is the \`before\` that asks for them`,
+      headers: z.object({ [NEXT_HEADER]: z.string().optional() }),
+      content: { "application/json": { schema: z.array(caseOut) } },
+    },
+    ...errorResponses(400, 401),
+  },
 });
 
 interface CaseRow {
@@ -58,8 +80,29 @@ export function mountCaseRoutes(app: OpenAPIHono<AuthorityEnv>): void {
   });
 
   app.openapi(listCases, async (c) => {
-    const { results } = await c.env.DB.prepare("SELECT * FROM cases ORDER BY opened_at DESC LIMIT 200").all<CaseRow>();
-    return c.json(results.map(toCase), 200);
+    const { before, prefix } = c.req.valid("query");
+    const where: string[] = [];
+    const binds: (string | number)[] = [];
+    if (prefix) {
+      // GLOB, not LIKE: case-sensitive like the id itself (LIKE folds ASCII case), and the prefix has no wildcard characters.
+      where.push("id GLOB ?");
+      binds.push(`${prefix}*`);
+    }
+    const after = before ? CURSOR.exec(before) : null; // its form already checked by the query schema
+    if (after) {
+      where.push("(opened_at, id) < (?, ?)");
+      binds.push(Number(after[1]), after[2]!);
+    }
+    // One row more than a page says whether another page follows.
+    const { results } = await c.env.DB.prepare(
+      `SELECT * FROM cases ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY opened_at DESC, id DESC LIMIT ?`,
+    )
+      .bind(...binds, CASES_PAGE + 1)
+      .all<CaseRow>();
+    const page = results.slice(0, CASES_PAGE);
+    const last = page.at(-1);
+    const headers: Record<string, string> = results.length > CASES_PAGE && last ? { [NEXT_HEADER]: `${last.opened_at}.${last.id}` } : {};
+    return c.json(page.map(toCase), 200, headers);
   });
 }
 
