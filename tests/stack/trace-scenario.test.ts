@@ -243,6 +243,17 @@ describe("tracing a confirmed case across every party", () => {
       await page.fill("#login-pw", "scenario password");
       await page.click("#login button[type=submit]");
       await page.waitForSelector("#work-view:not([hidden])");
+      // 200 cases opened since: the list holds the newest 200, and the case is found by its number.
+      for (let i = 0; i < 200; i += 20) {
+        const opened = await Promise.all(Array.from({ length: 20 }, (_, j) => api("/api/cases", { body: { id: `case-later-${i + j}`, title: "later" } })));
+        expect(opened.map((r) => r.status)).toEqual(Array(20).fill(201));
+      }
+      await page.reload();
+      await page.waitForSelector("#work-view:not([hidden]) #case-select option", { state: "attached" });
+      expect(await page.locator('#case-select option[value="case-scenario"]').count()).toBe(0);
+      await page.fill("#case-search", "case-scen");
+      await page.waitForSelector('#case-select option[value="case-scenario"]', { state: "attached" });
+      expect(await page.locator("#case-select option").count()).toBe(1);
       await page.selectOption("#case-select", "case-scenario");
       await page.fill("#phone", people[0]!.phone);
       const kstInput = (ms: number) => new Date(ms + 9 * HOUR).toISOString().slice(0, 16);

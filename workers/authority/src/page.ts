@@ -57,7 +57,8 @@ export function investigatorPage(): string {
     <section aria-labelledby="case-h">
       <h2 id="case-h" data-t="case">사례</h2>
       <div class="row">
-        <div><label for="case-select" data-t="open-cases">열린 사례</label><select id="case-select"></select></div>
+        <div><label for="case-search" data-t="find-case">사례 번호로 찾기</label><input id="case-search" type="search" placeholder="case-2026-" pattern="[A-Za-z0-9\-]{1,64}" autocomplete="off" spellcheck="false">
+          <label for="case-select" data-t="open-cases">열린 사례</label><select id="case-select"></select></div>
         <form id="new-case">
           <label for="case-id" data-t="new-case">새 사례 번호</label><input id="case-id" name="id" placeholder="case-2026-0001" required pattern="[A-Za-z0-9][A-Za-z0-9-]{2,63}">
           <label for="case-title" data-t="case-title">제목</label><input id="case-title" name="title" required maxlength="120">
@@ -111,7 +112,7 @@ export function investigatorPage(): string {
 (() => {
   const T = {
     en: { title: "KI-Pass contact tracing", signin: "Investigator sign-in", id: "ID", password: "Password", "signin-btn": "Sign in", logout: "Sign out",
-      case: "Case", "open-cases": "Open cases", "new-case": "New case number", "case-title": "Title", "open-case": "Open case", trace: "Trace",
+      case: "Case", "find-case": "Find a case by its number", "open-cases": "Open cases", "new-case": "New case number", "case-title": "Title", "open-case": "Open case", trace: "Trace",
       "start-from": "Start from", "from-phone": "The case's phone number", "from-facility": "A facility and a time window", phone: "Phone", "facility-id": "Facility ID",
       from: "From (KST)", to: "To (KST)", stay: "Stay without an exit scan (min)", before: "Margin before (min)", after: "Margin after (min)", run: "Run trace",
       result: "Contacts", retry: "Run again", export: "Export CSV", complete: "Complete", incomplete: "Incomplete — these parties failed:", none: "No contacts found.",
@@ -149,8 +150,11 @@ export function investigatorPage(): string {
     $("login-view").hidden = true; $("work-view").hidden = false; $("logout").hidden = false;
     await loadCases();
   }
+  // The list holds the newest 200 cases; an older one is found by the start of its number.
   async function loadCases(select) {
-    const cases = await api("/api/cases");
+    const prefix = $("case-search").value.trim();
+    const cases = await api("/api/cases" + (prefix ? "?prefix=" + encodeURIComponent(prefix) : ""));
+    if ($("case-search").value.trim() !== prefix) return; // typed on meanwhile: that search's answer fills the list
     $("case-select").innerHTML = cases.map((c) => '<option value="' + esc(c.id) + '">' + esc(c.id + " — " + c.title) + "</option>").join("");
     if (select) $("case-select").value = select;
   }
@@ -180,7 +184,8 @@ export function investigatorPage(): string {
     const s = await api("/api/login", { body: { id: $("login-id").value, password: $("login-pw").value } });
     token = s.token; sessionStorage.setItem("kp-token", token); $("login-pw").value = ""; await signedIn();
   });
-  $("new-case").onsubmit = guard(async () => { const c = await api("/api/cases", { body: { id: $("case-id").value, title: $("case-title").value } }); await loadCases(c.id); });
+  $("new-case").onsubmit = guard(async () => { const c = await api("/api/cases", { body: { id: $("case-id").value, title: $("case-title").value } }); $("case-search").value = ""; await loadCases(c.id); });
+  $("case-search").oninput = guard(async () => { if ($("case-search").checkValidity()) await loadCases(); });
   $("kind").onchange = () => document.querySelectorAll("[data-kind]").forEach((el) => (el.hidden = el.dataset.kind !== $("kind").value));
   $("trace").onsubmit = guard(async () => {
     const kind = $("kind").value; const base = { kind, from: fromKst($("from").value), to: fromKst($("to").value) };
