@@ -8,7 +8,7 @@
  * running the trace again completes it.
  */
 import { z } from "zod";
-import { parseToken, tokenId } from "@kipass/shared";
+import { chunks, parseToken, tokenId } from "@kipass/shared";
 import { callParty, parties, type CallContext, type Party } from "../parties.js";
 import { exposureWindows, overlapWithStay, type CaseVisit, type ExposureWindow, type Margins } from "./exposure.js";
 
@@ -70,9 +70,6 @@ const VISITS_CHUNK = 500;
 const FACILITIES_CHUNK = 100;
 /** Pages of one window's tokens before the trace gives up on it as incomplete (5,000 a page: 5M scans). */
 const MAX_TOKEN_PAGES = 1_000;
-
-const chunks = <T>(items: readonly T[], size: number): T[][] =>
-  Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, (i + 1) * size));
 
 export async function runTrace(env: Env, query: TraceQuery, ctx: CallContext): Promise<TraceResult> {
   const all = parties(env.PARTIES);

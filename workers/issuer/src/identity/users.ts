@@ -3,9 +3,8 @@
  * by a keyed hash of the phone; consents (R-U2) and the guardian's consent
  * for a child under 14 (R-U3).
  */
-import { AppError, DAY, RETENTION_DAYS, decryptField, encryptField, kstDay, kstDayStart, type SqlValue } from "@kipass/shared";
+import { AppError, DAY, RETENTION_DAYS, chunksPerStatement, decryptField, encryptField, kstDay, kstDayStart, type SqlValue } from "@kipass/shared";
 import { fieldKey, type IssuerBindings } from "../config.js";
-import { chunksPerStatement } from "../d1-limits.js";
 import { userTokensOf } from "../tokens/user-tokens.js";
 import { newUserRef } from "../user-ref.js";
 import { CONSENT_TEXTS, CONSENT_VERSION, consentTextHash } from "./consent.js";
