@@ -10,6 +10,7 @@ import {
   HOUR,
   MINUTE,
   credentialHash,
+  memoize,
   newCredential,
   randomBytes,
   toBase64url,
@@ -53,10 +54,32 @@ const facilityTag = async (env: RegistryBindings, facilityId: string) => (await 
 export const newFacilitySession = async (env: RegistryBindings, facilityId: string): Promise<string> =>
   `${facilityId}.${await facilityTag(env, facilityId)}.${newCredential()}`;
 
-/** The facility a scanner session belongs to, from the session alone (no D1 on the hot path); null for a made-up one. */
-export async function sessionFacility(env: RegistryBindings, credential: string): Promise<string | null> {
+export interface ScannerSession {
+  facilityId: string;
+  /** What the Facility object knows the session by (it decides whether the session is live, R-F5). */
+  sessionHash: string;
+}
+
+/** Scanner sessions held per isolate: a device sends the same one with every scan for up to 12 h. */
+const SCANNER_SESSIONS_HELD = 4096;
+const scannerSessions = memoize(() => new Map<string, ScannerSession>());
+
+/**
+ * The facility a scanner session belongs to and the session's hash, from the
+ * session alone (no D1 on the hot path); null for a made-up one. Worked out
+ * once per isolate and session (one per LOOKUP_KEY), not per scan: only the
+ * tag check and the hash are held, never whether the session is still live.
+ */
+export async function scannerSession(env: RegistryBindings, credential: string): Promise<ScannerSession | null> {
+  const held = scannerSessions(env.LOOKUP_KEY);
+  const known = held.get(credential);
+  if (known) return known;
   const m = FACILITY_SESSION.exec(credential);
-  return m && m[2] === (await facilityTag(env, m[1]!)) ? m[1]! : null;
+  if (!m || m[2] !== (await facilityTag(env, m[1]!))) return null;
+  const session = { facilityId: m[1]!, sessionHash: await credentialHash(credential) };
+  if (held.size >= SCANNER_SESSIONS_HELD) held.delete(held.keys().next().value!);
+  held.set(credential, session);
+  return session;
 }
 
 export function bearer(header: string | undefined): string {

@@ -9,8 +9,8 @@
  * checked after the claim: a scan refused there releases the claim it made
  * and stores nothing (architecture.md: every step).
  */
-import { AppError, assertCollecting, credentialHash, parseToken, verifyToken, type ErrorStatus, type TokenErrorCode, type VerifiedToken } from "@kipass/shared";
-import { sessionFacility } from "./auth.js";
+import { AppError, assertCollecting, parseToken, verifyToken, type ErrorStatus, type TokenErrorCode, type VerifiedToken } from "@kipass/shared";
+import { scannerSession } from "./auth.js";
 import { lookupHash, type RegistryBindings } from "./config.js";
 import { facilityObject, ledgerObject } from "./directory/objects.js";
 import type { ScanRefusal } from "./durable/facility.js";
@@ -78,10 +78,11 @@ export interface ScanAnswer {
 
 export async function scan(env: RegistryBindings, session: string, qr: string, now: number): Promise<ScanAnswer> {
   await assertCollecting(env.DB); // R-O3; cached in the isolate, no D1 query per scan
-  const facilityId = await sessionFacility(env, session);
-  if (!facilityId) throw refuse(SCAN_REFUSALS, "session_invalid");
+  const device = await scannerSession(env, session);
+  if (!device) throw refuse(SCAN_REFUSALS, "session_invalid");
+  const { facilityId, sessionHash } = device;
   const token = await verifyScannedToken(env, qr, now);
-  const [sessionHash, tokenHash] = await Promise.all([credentialHash(session), lookupHash(env, "token", token.jti)]);
+  const tokenHash = await lookupHash(env, "token", token.jti);
   const shard = ledgerShard(tokenHash);
   const ledger = ledgerObject(env, shard);
   const claim = await ledger.claimToken({ shard, tokenHash, facilityId, now });

@@ -30,7 +30,7 @@ describe("refused scans of one QR at once", () => {
   it("a made-up session for a real facility claims nothing that outlives its refusal", async () => {
     const open = await activeFacility();
     const target = await activeFacility();
-    // The shape sessionFacility accepts, for a real facility id, but no login behind it.
+    // The shape scannerSession accepts, for a real facility id, but no login behind it.
     const forged = `${target.facilityId}.${"B".repeat(43)}`;
     for (let i = 0; i < 10; i++) {
       const { qr, jti } = await mintQr();
