@@ -355,6 +355,8 @@ async function round(parties: Party[], layout: Layout, r: number, colds: Partial
   return out;
 }
 
+const name = (key: Party["key"]) => (key === "registry" ? key : `(${key})`);
+
 /** Per-round ratios of `ours` to `base` and their median; p99 at ½ (b) only where both ran that step. */
 function compare(rounds: Round[], ours: Party["key"], base: Party["key"], title: string): void {
   const both = rounds.filter((r) => r.saturation[ours] && r.saturation[base]);
@@ -362,6 +364,9 @@ function compare(rounds: Round[], ours: Party["key"], base: Party["key"], title:
   const show = (xs: number[]) => `median ${median(xs).toFixed(2)}× (rounds ${xs.map((x) => x.toFixed(2)).join(", ")})`;
   console.log(`  ${title}`);
   console.log(`    throughput at saturation  ${show(both.map((r) => served(r.saturation[ours]!) / served(r.saturation[base]!)))}`);
+  // The runtime's CPU per scan drifts less than throughput between steps a minute apart: base / ours is the throughput ratio a CPU-bound runtime would give.
+  const cpus = both.filter((r) => r.saturation[ours]!.cpuPerScan !== undefined && r.saturation[base]!.cpuPerScan !== undefined);
+  if (cpus.length) console.log(`    runtime CPU per scan, ${name(base)} / ${name(ours)}  ${show(cpus.map((r) => r.saturation[base]!.cpuPerScan! / r.saturation[ours]!.cpuPerScan!))}`);
   const halves = both.filter((r) => r.half[ours] && r.half[base]);
   const p99s = (rs: Round[]) => rs.map((r) => r.half[ours]!.p99 / r.half[base]!.p99);
   if (halves.length) console.log(`    p99 at ½ (b)              ${show(p99s(halves))}`);
