@@ -1,7 +1,8 @@
 /**
  * Day keys for crypto-shredding (R-R2, R-I1, R-O4). Records of a KST day are
- * encrypted under that day's random AES-256 key; at day + 28 the key is
- * deleted and the records become unreadable for good — including every copy
+ * encrypted under that day's random AES-256 key; at the start of day + 29
+ * (`expiresAt`, retention.ts: every record of the day is 28 days old) the key
+ * is deleted and the records become unreadable for good — including every copy
  * in point-in-time recovery (SQLite DOs, 30 days) or time travel (D1, 30
  * days), which a plain DELETE would leave readable.
  *
@@ -11,11 +12,7 @@
  * docs/privacy.md.
  */
 import { randomBytes, type Bytes } from "./bytes.js";
-import { addDays } from "./clock.js";
 import { aesKey } from "./secrets.js";
-
-/** R-R2: twice the 14-day incubation period. */
-export const RETENTION_DAYS = 28;
 
 /** The slice of a key-value Durable Object storage that day keys need. */
 export interface KvStorage {
@@ -31,14 +28,6 @@ const SHREDDED_THROUGH = "shredded-through";
 const DESTROYED_DAYS = "destroyed-days";
 /** Later than any KST day: "shredded through" this means no day has a key any more. */
 const LAST_DAY = "9999-12-31";
-
-/** The last day whose records are gone on `today`: today − 28. */
-let lastExpired = { today: "", day: "" };
-/** The newest day whose keys and records must be gone on `today` (asked on every scan: the last answer is kept). */
-export const lastExpiredDay = (today: string): string => {
-  if (lastExpired.today !== today) lastExpired = { today, day: addDays(today, -RETENTION_DAYS) };
-  return lastExpired.day;
-};
 
 export class DayKeys {
   private readonly cache = new Map<string, Promise<CryptoKey | null>>();

@@ -8,10 +8,10 @@
  *   armed for the earliest row, and `arm()` is called on every wake because
  *   alarms are at-least-once and can be lost across a restart;
  * - `RetentionSchedule`: each day with records gets one "expire-day" row at
- *   day + 28 (R-R2, R-I1), written once, not per record.
+ *   `expiresAt(day)`, the start of day + 29 (R-R2, R-I1), written once, not
+ *   per record.
  */
-import { addDays, kstDayStart } from "./clock.js";
-import { RETENTION_DAYS } from "./day-keys.js";
+import { expiresAt } from "./retention.js";
 export type SqlValue = ArrayBuffer | string | number | null;
 
 export interface DoSqlCursor<T> {
@@ -145,9 +145,6 @@ export class DueWork {
 }
 
 export const EXPIRE_DAY = "expire-day";
-
-/** The moment `day`'s records must be gone: the start of day + 28 (KST). */
-export const expiresAt = (day: string): number => kstDayStart(addDays(day, RETENTION_DAYS));
 
 /** Schedules each day's expiry once per object wake; a wake reads the days already scheduled, so it writes none again. */
 export class RetentionSchedule {

@@ -16,6 +16,7 @@ export * from "./party.js";
 export * from "./secrets.js";
 export * from "./sms.js";
 export * from "./day-keys.js";
+export * from "./retention.js";
 export * from "./do-storage.js";
 export * from "./industry.js";
 export * from "./party-config.js";

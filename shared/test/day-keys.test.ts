@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { DayKeys, RETENTION_DAYS, decryptField, encryptField, lastExpiredDay, type KvStorage } from "../src/index.js";
+import { DayKeys, decryptField, encryptField, type KvStorage } from "../src/index.js";
 
 /** An in-memory stand-in for a key-value Durable Object storage. */
 class MemoryKv implements KvStorage {
@@ -61,10 +61,5 @@ describe("day keys", () => {
     await keys.shredThrough("2026-10-05");
     expect(await keys.keyFor("2026-10-03", true)).toBeNull();
     expect(await keys.keyFor("2026-10-06", true)).not.toBeNull();
-  });
-
-  it("expires a day 28 days later", () => {
-    expect(RETENTION_DAYS).toBe(28);
-    expect(lastExpiredDay("2026-11-29")).toBe("2026-11-01");
   });
 });

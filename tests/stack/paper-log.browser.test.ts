@@ -6,8 +6,9 @@
 //   every issuer with signed requests, to the right name and phone;
 // - a facility manager opens the printable consent form (양식1) and entry log
 //   from their pages, picks the log's date, and prints (print media): the
-//   Korean title, the guide's columns, and the destruction date 28 days after
-//   the chosen date; the log fits one A4 page; nothing from another origin.
+//   Korean title, the guide's columns, and the destruction date: the first day
+//   every entry of the chosen date is 4 weeks old (date + 29, as the system's
+//   records); the log fits one A4 page; nothing from another origin.
 // Screenshots go to screenshots/.
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -117,7 +118,7 @@ describe("paper logs: safe numbers and printable sheets", () => {
     await inv.screenshot({ path: join(SHOTS, "authority-safe-number.png"), fullPage: true });
   });
 
-  it("prints the consent form (양식1) and the entry log in Korean, with the destruction date 28 days after the chosen date", { timeout: 120_000 }, async () => {
+  it("prints the consent form (양식1) and the entry log in Korean, with the destruction date the day after 4 weeks from the chosen date", { timeout: 120_000 }, async () => {
     await registerFacility(url("registry"), { managerPhone: "010-4321-1001", loginId: "paper-owner", password: "owner-password-9", businessName: "수기 노래연습장", businessNumber: "124-81-00998", addressDetail: "3층" });
     const page = await browser("manager", [ui, url("registry")]);
     await page.goto(`${ui}/#/login`);
@@ -140,8 +141,8 @@ describe("paper logs: safe numbers and printable sheets", () => {
     expect(await log.locator("thead th").allTextContents()).toEqual(["방문날짜", "방문시각", "이름", "전화번호 또는 개인안심번호", "동의 (서명)", "신분증 확인"]);
     expect(await log.locator("tbody tr").count()).toBe(15);
     expect(await log.locator("tbody tr:first-child td:first-child").textContent()).toBe("2026년 12월 1일");
-    expect(await log.locator(".destroy-on").getAttribute("data-destroy")).toBe("2026-12-29");
-    expect(await log.locator(".destroy-on").textContent()).toBe("2026년 12월 29일");
+    expect(await log.locator(".destroy-on").getAttribute("data-destroy")).toBe("2026-12-30");
+    expect(await log.locator(".destroy-on").textContent()).toBe("2026년 12월 30일");
     // Only the sheet prints: the header bar and the controls are hidden under print media.
     expect(await page.isVisible("header.bar")).toBe(false);
     expect(await page.isVisible("#paper-print")).toBe(false);
@@ -163,7 +164,7 @@ describe("paper logs: safe numbers and printable sheets", () => {
     expect(await form.locator("table").first().locator("th").allTextContents()).toEqual(["항목", "수집목적", "보유기간"]);
     expect(await form.locator("table").nth(1).locator("th").allTextContents()).toEqual(["제공받는 기관", "제공목적", "제공하는 항목", "보유기간"]);
     expect(await form.textContent()).toContain("만14세 미만인 경우 법정대리인이 별도로 동의를 하여야 합니다.");
-    expect(await form.locator(".destroy-on").textContent()).toBe("2027년 2월 17일");
+    expect(await form.locator(".destroy-on").textContent()).toBe("2027년 2월 18일");
     await page.screenshot({ path: join(SHOTS, "consent-form-print.png"), fullPage: true });
 
     expect(foreign).toEqual([]);

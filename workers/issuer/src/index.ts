@@ -8,7 +8,7 @@
  *   routes/authority.ts     signed authority requests: tokens by phone, resolve tokens (R-A1)
  *   identity/               D1: users (encrypted), consents, SMS codes, devices
  *   tokens/user-tokens.ts   DO per user: nonce, rate limit, 28-day token log
- *   tokens/day-key-vault.ts KV DO: day keys that seal handles, destroyed at day + 28
+ *   tokens/day-key-vault.ts KV DO: day keys that seal handles, destroyed at day + 29 (00:00 KST)
  */
 import { createApp, mountAuthorityPing, mountDevOutbox, mountOperations, mountPartyBasics, pinnedAuthorityJwks, signingKeys } from "@kipass/shared";
 import { identity, type IssuerEnv } from "./config.js";

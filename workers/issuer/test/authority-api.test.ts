@@ -89,7 +89,7 @@ describe("resolving tokens", () => {
 });
 
 describe("a phone number passed on to someone else", () => {
-  it("keeps each holder's tokens their own, stops the earlier holder's devices, and forgets the earlier holder 28 days later", async () => {
+  it("keeps each holder's tokens their own, stops the earlier holder's devices, and forgets the earlier holder with their last tokens", async () => {
     const phone = "010-6666-0001";
     const earlier = await enrol({ phone, name: "홍길동", birthDate: "1980-01-01" });
     const hers = (await (await mint(earlier.credential)).json()) as { qr: string; issuedAt: number };
@@ -119,12 +119,17 @@ describe("a phone number passed on to someone else", () => {
     const tablet = await enrol({ phone, name: "김철수", birthDate: "1995-03-03" });
     expect(await env.DB.prepare("SELECT COUNT(DISTINCT user_ref) AS n FROM devices WHERE id IN (?, ?) AND revoked_at IS NULL").bind(later.deviceId, tablet.deviceId).first()).toEqual({ n: 1 });
 
-    // 28 days after the number passed on, the earlier holder's identity is deleted (their tokens have expired).
+    // 28 days after the number passed on, the retirement day's tokens are kept (until its day + 29), and so is who they resolve to.
+    const count = (table: string) => env.DB.prepare(`SELECT COUNT(*) AS n FROM ${table} WHERE user_ref = ?`).bind(earlierRef).first();
     await env.DB.prepare("UPDATE users SET retired_at = retired_at - 28 * 86400000 WHERE user_ref = ?").bind(earlierRef).run();
     await enrol();
-    for (const table of ["users", "devices", "consent_records"]) {
-      expect(await env.DB.prepare(`SELECT COUNT(*) AS n FROM ${table} WHERE user_ref = ?`).bind(earlierRef).first(), table).toEqual({ n: 0 });
-    }
+    expect(await count("users")).toEqual({ n: 1 });
+    const kept = await ask<{ resolutions: { name: string }[] }>(await signed(RESOLVE, { tokens: [hers.qr] }));
+    expect(kept.resolutions.map((r) => r.name)).toEqual(["홍길동"]);
+    // A day later the retirement day is past retention (its tokens' keys are gone): the identity is deleted.
+    await env.DB.prepare("UPDATE users SET retired_at = retired_at - 86400000 WHERE user_ref = ?").bind(earlierRef).run();
+    await enrol();
+    for (const table of ["users", "devices", "consent_records"]) expect(await count(table), table).toEqual({ n: 0 });
   });
 });
 

@@ -2,8 +2,8 @@
 // The wallet shows one per KST day; it is unique among the live codes of
 // this issuer and day (a taken candidate is skipped); the authority resolves
 // it with a signed request only — every attempt audited in the hash chain,
-// the answer sealed to the authority — and after day + 28 it resolves to
-// nobody.
+// the answer sealed to the authority — and from the start of day + 29 (every
+// entry of its day 28 days old) it resolves to nobody.
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
@@ -202,8 +202,8 @@ describe("the authority resolves a safe number", () => {
 });
 
 describe("retention", () => {
-  // Last in this file: asking the vault with a time 28 days ahead shreds today's key.
-  it("deletes a day's codes at day + 28 and their owners can no longer be read", async () => {
+  // Last in this file: asking the vault with a time 29 days ahead shreds today's key.
+  it("deletes a day's codes at day + 29 and their owners can no longer be read", async () => {
     const person = await enrol({ phone: "010-6300-0001" });
     const { safeNumber: code, day } = await safeNumber(person.credential);
     const codeHash = await safeNumberHash(env, day, code);
@@ -212,9 +212,10 @@ describe("retention", () => {
     expect(row).toMatchObject({ codeHash, day });
     expect(row!.owner).not.toContain(await userRefOf(person.deviceId)); // encrypted, not the reference
 
-    const expiry = kstDayStart(addDays(day, 28));
-    await ledger.sweep(expiry - 1);
+    const expiry = kstDayStart(addDays(day, 29));
+    await ledger.sweep(expiry - 1); // 23:59 on day + 28: a paper entry of that evening is 28 days old, still resolvable
     expect(await ledger.days()).toContain(day);
+    expect(await vaultOf(env).readSafeNumberOwners("naver", [{ day, codeHash, owner: row!.owner }], expiry - 1)).toEqual([await userRefOf(person.deviceId)]);
     await ledger.sweep(expiry);
     expect(await ledger.days()).not.toContain(day);
     expect(await ledger.lookup([codeHash])).toEqual([]);

@@ -246,7 +246,7 @@ describe("faults under load", () => {
     await abortAllDurableObjects();
     aborts++;
     const alarms = await Promise.all(facilities.map((f) => runInDurableObject(facilityStub(f.facilityId), (_, state) => state.storage.getAlarm())));
-    expect(alarms.every((a) => a === expiresAt(today))).toBe(true);
+    expect(alarms.every((a) => a === expiresAt(today) && a === kstDayStart(addDays(today, 29)))).toBe(true);
 
     recordFigure(task, { area: "load held", what: "registry: scans (valid, replays, re-scans, garbage) across 100 facilities, all objects aborted mid-run", count: operations });
     recordFigure(task, { area: "faults survived", what: "registry: aborts of every Durable Object during the scan run", count: aborts });
@@ -289,7 +289,7 @@ describe("faults under load", () => {
     await runInDurableObject(stub, (_, state) => {
       for (let i = 0; i < 3 * SWEEP_CHUNK; i++) state.storage.sql.exec("INSERT INTO visits (token_hash, day, at, device, token) VALUES (?, ?, ?, 'd', 'x')", `bulk-${i}`, D0, at(D0, 9));
     });
-    const now = at(addDays(D0, 28), 0) + 1;
+    const now = at(addDays(D0, 29), 0) + 1; // the first moment D0 is due (R-R2: day + 29)
     let runs = 0;
     let aborts = 0;
     for (let more = true; more; ) {

@@ -38,7 +38,7 @@ const en: Record<string, string> = {
   "error.config": "The entry log server cannot be reached. Check the internet connection and try again.", "error.retry": "Try again",
   "nav.paper": "Paper log", "paper.consentTitle": "Consent form (form 1), printable", "paper.logTitle": "Paper entry log, printable",
   "paper.consentLink": "Consent form (form 1)", "paper.logLink": "Paper entry log", "paper.day": "Date of the log",
-  "paper.dayHint": "The sheet must be destroyed 4 weeks after this date", "paper.facility": "Facility name", "paper.print": "Print (A4)",
+  "paper.dayHint": "Destroy the sheet the day after the 4 weeks from this date (every entry is then 4 weeks old)", "paper.facility": "Facility name", "paper.print": "Print (A4)",
 };
 
 let lang: "ko" | "en" = localStorage.getItem("kp-lang") === "en" ? "en" : "ko";

@@ -3,7 +3,7 @@
  * by a keyed hash of the phone; consents (R-U2) and the guardian's consent
  * for a child under 14 (R-U3).
  */
-import { AppError, DAY, RETENTION_DAYS, chunksPerStatement, decryptField, encryptField, kstDay, kstDayStart, type SqlValue } from "@kipass/shared";
+import { AppError, addDays, chunksPerStatement, decryptField, encryptField, kstDay, kstDayStart, lastExpiredDay, type SqlValue } from "@kipass/shared";
 import { fieldKey, type IssuerBindings } from "../config.js";
 import { userTokensOf } from "../tokens/user-tokens.js";
 import { newUserRef } from "../user-ref.js";
@@ -33,9 +33,6 @@ export interface Person {
 
 /** Column context for AES-GCM: a ciphertext cannot be moved to another column or row. */
 const ctx = (column: string, userRef: string) => `${column}:${userRef}`;
-
-/** How long a retired holder's row outlives its retirement: their last tokens' retention (R-I1). */
-export const RETIRED_KEPT_MS = RETENTION_DAYS * DAY;
 
 /**
  * Creates the user for a verified phone, or re-enrols the existing one on a
@@ -110,12 +107,18 @@ async function retireUser(env: IssuerBindings, userRef: string, phoneHash: strin
   await env.DB.prepare("UPDATE users SET phone_hash = 'retired:' || user_ref, retired_at = ? WHERE user_ref = ? AND phone_hash = ?").bind(now, userRef, phoneHash).run();
 }
 
-/** Retired holders are deleted RETIRED_KEPT_MS after retirement, children first (their token log expires in their object). */
+/**
+ * Retired holders are deleted, children first (their token log expires in their object), once their retirement
+ * day has expired. A shred moment, not a 28-day duration: the row is what their last tokens (issued by that day,
+ * the devices being revoked first) resolve to, and those resolve until the day's key goes at the start of
+ * day + 29 (R-I1); 28 days after a 22:00 retirement they would have resolved to nobody for two hours.
+ */
 async function purgeRetired(env: IssuerBindings, now: number): Promise<void> {
-  const gone = "SELECT user_ref FROM users WHERE retired_at <= ?";
+  const expiredBefore = kstDayStart(addDays(lastExpiredDay(kstDay(now)), 1));
+  const gone = "SELECT user_ref FROM users WHERE retired_at < ?";
   await env.DB.batch([
-    ...["devices", "consent_records", "guardian_consents"].map((t) => env.DB.prepare(`DELETE FROM ${t} WHERE user_ref IN (${gone})`).bind(now - RETIRED_KEPT_MS)),
-    env.DB.prepare("DELETE FROM users WHERE retired_at <= ?").bind(now - RETIRED_KEPT_MS),
+    ...["devices", "consent_records", "guardian_consents"].map((t) => env.DB.prepare(`DELETE FROM ${t} WHERE user_ref IN (${gone})`).bind(expiredBefore)),
+    env.DB.prepare("DELETE FROM users WHERE retired_at < ?").bind(expiredBefore),
   ]);
 }
 

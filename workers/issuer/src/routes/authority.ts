@@ -62,7 +62,7 @@ const byPhoneRoute = createRoute({
 const resolveRoute = createRoute({
   method: "post",
   path: "/authority/v1/tokens/resolve",
-  summary: "R-A1 step 5: whose tokens these are → name, phone, issuer (until the day key is destroyed at day + 28)",
+  summary: "R-A1 step 5: whose tokens these are → name, phone, issuer (until the day key is destroyed at the start of day + 29)",
   request: {
     body: {
       required: true,
@@ -83,7 +83,7 @@ export const MAX_SAFE_NUMBERS = 32;
 const safeNumbersRoute = createRoute({
   method: "post",
   path: "/authority/v1/safe-numbers/resolve",
-  summary: "R-P1: whose safe numbers (written on a paper log) these were on the KST days from..to → name, phone, day (until day + 28)",
+  summary: "R-P1: whose safe numbers (written on a paper log) these were on the KST days from..to → name, phone, day (until the start of day + 29)",
   request: {
     body: {
       required: true,

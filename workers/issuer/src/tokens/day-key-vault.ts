@@ -3,8 +3,8 @@
  * object per issuer (wrangler `new_classes`: no point-in-time recovery, so a
  * deleted key is gone for good). A day's key seals that day's QR handles and
  * encrypts that day's token-log entries and safe-number owners (and draws
- * that day's safe numbers); at day + 28 it is destroyed, and
- * from then on nobody — this issuer included — can tell whose a token was.
+ * that day's safe numbers); at the start of day + 29 (R-I1: the day's last
+ * token is then 28 days old, `lastExpiredDay`) it is destroyed, and from then on nobody — this issuer included — can tell whose a token was.
  *
  * Opening handles and reading the log happen here, with the CryptoKeys
  * cached in memory (DayKeys). Minting is the hot path: the isolate asks once
@@ -127,7 +127,7 @@ export class DayKeyVault extends DurableObject<Env> {
     return this.keys.liveDays();
   }
 
-  /** Daily: destroy every key of day − 28 and before, then re-arm for the next KST midnight. */
+  /** Daily: destroy every key of `lastExpiredDay` (today − 29) and before, then re-arm for the next KST midnight. */
   override async alarm(): Promise<void> {
     await this.shredExpired(Date.now());
     await this.ctx.storage.setAlarm(nextDayStart(Date.now()));

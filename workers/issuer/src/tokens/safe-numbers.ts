@@ -8,14 +8,16 @@
  * facilities cannot link entries across days). The candidates are
  * HMAC(day key, user reference ‖ attempt): deterministic while the day key
  * lives, so nothing about the code is stored at the user's side, and
- * impossible to recompute once the key is destroyed at day + 28.
+ * impossible to recompute once the key is destroyed at the start of day + 29.
  *
  * SafeNumberLedger (SQLite, 64 shards by keyed code hash) makes a code unique
  * among the live codes of this issuer and day: a claim of a code someone else
  * holds fails and the user's object tries its next candidate. A row holds the
  * keyed hash of (day, code) under LOOKUP_KEY and the user reference
- * encrypted under the day key; the alarm deletes the day's rows at day + 28,
- * when the vault destroys the key (same retention as the token log).
+ * encrypted under the day key; the alarm deletes the day's rows at the start
+ * of day + 29, when the vault destroys the key (same retention as the token
+ * log: a paper entry of day D can be resolved until every entry of D is 28
+ * days old).
  */
 import { DurableObject } from "cloudflare:workers";
 import { DueWork, EXPIRE_DAY, RetentionSchedule, fromBase64url, lookupHash, migrateSchema, sqlTag, utf8, wipeObject, type Bytes } from "@kipass/shared";
@@ -104,7 +106,7 @@ export class SafeNumberLedger extends DurableObject<Env> {
     return this.sql<{ day: string }>`SELECT DISTINCT day FROM codes ORDER BY day`.map((r) => r.day);
   }
 
-  /** R-I1: a day's codes go at day + 28, with its key. What the alarm runs; tests call it with a chosen `now`. */
+  /** R-I1: a day's codes go at the start of day + 29, with its key. What the alarm runs; tests call it with a chosen `now`. */
   async sweep(now: number): Promise<void> {
     for (const item of this.due.due(now)) {
       if (item.kind === EXPIRE_DAY) this.sql`DELETE FROM codes WHERE day <= ${item.key}`;

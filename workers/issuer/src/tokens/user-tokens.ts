@@ -11,8 +11,9 @@
  * from today's key, claiming it in the SafeNumberLedger.
  *
  * Log entries are encrypted under the issuer's day key, so when DayKeyVault
- * destroys the key at day + 28 the rows left in this object's point-in-time
- * recovery are unreadable; the alarm deletes them too.
+ * destroys the key at the start of day + 29 (the day's last token 28 days
+ * old, R-I1) the rows left in this object's point-in-time recovery are
+ * unreadable; the alarm deletes them then too.
  */
 import { DurableObject } from "cloudflare:workers";
 import {
@@ -64,7 +65,7 @@ const MIGRATIONS = [
    CREATE INDEX issued_day ON issued (day);`,
   // A day's rows are found by time (a day is a range of `at`): one index less to write per token.
   `DROP INDEX issued_day;`,
-  // R-I1: last_mint_at is an issuance time, so it goes with the log at day + 28 (NULL: none kept). An object
+  // R-I1: last_mint_at is an issuance time, so it goes with its day's log (NULL: none kept). An object
   // whose last mint was already swept (no log row at or after it) loses it now, not at a sweep that will never come.
   `CREATE TABLE owner_v3 (user_ref TEXT NOT NULL, nonce INTEGER NOT NULL, last_mint_at INTEGER, minor_until INTEGER, guardian_at INTEGER);
    INSERT INTO owner_v3 (user_ref, nonce, last_mint_at, minor_until, guardian_at)
@@ -191,7 +192,7 @@ export class UserTokens extends DurableObject<Env> {
       this.sql`UPDATE owner SET nonce = ${nonce}, last_mint_at = ${now}`;
       this.sql`INSERT INTO issued (day, at, entry) VALUES (${day}, ${now}, ${logEntry})`;
       hour.push(now);
-      // R-I1: the day's log is deleted at day + 28 (its key is destroyed then too).
+      // R-I1: the day's log is deleted at expiresAt(day), the start of day + 29 (its key is destroyed then too).
       await this.retention.ensure(day);
       return { ok: true, ...token };
     } catch (err) {
@@ -227,7 +228,7 @@ export class UserTokens extends DurableObject<Env> {
     await this.sweep(Date.now());
   }
 
-  /** R-I1: a day's log rows (and the last issuance time, if that day's) go at day + 28. What the alarm runs; tests call it with a chosen `now`. */
+  /** R-I1: a day's log rows (and the last issuance time, if that day's) go at the start of day + 29. What the alarm runs; tests call it with a chosen `now`. */
   async sweep(now: number): Promise<void> {
     for (const item of this.due.due(now)) {
       if (item.kind === EXPIRE_DAY) {

@@ -47,7 +47,7 @@ export class DayKeyVault extends DurableObject<RegistryBindings> {
     return Promise.all(requests.map((r) => this.keyFor(r.day, r.now, r.day >= kstDay(r.now))));
   }
 
-  /** Shreds every key older than 28 days at `now` and arms the next midnight; returns the days shredded. */
+  /** Shreds the key of every day through `lastExpiredDay` (R-R2: day + 29, each visit kept 28 days) and arms the next midnight; returns the days shredded. */
   async expire(now: number): Promise<string[]> {
     const last = lastExpiredDay(kstDay(now));
     // Callers' clocks differ a little: a `now` behind the last sweep has nothing left to shred.

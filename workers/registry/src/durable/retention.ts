@@ -1,7 +1,7 @@
 /**
  * Retention (R-R2) shared by Facility and TokenLedger: each day with records
- * gets one due row "expire-day" at day + 28 (KST; `RetentionSchedule` in
- * @kipass/shared). The sweep deletes that day's rows in chunks so a large day
+ * gets one due row "expire-day" at the start of day + 29 (KST), when its last
+ * visit is 28 days old (`expiresAt`, `RetentionSchedule` in @kipass/shared). The sweep deletes that day's rows in chunks so a large day
  * never stalls scans (the alarm fires again at once while rows remain), and
  * the day key is shredded in the vault.
  */

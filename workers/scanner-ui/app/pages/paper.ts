@@ -3,16 +3,17 @@
  * QR, the facility keeps a handwritten log after an ID check. Two printable
  * A4 sheets, in Korean as the guide gives them: the consent form (양식1) and
  * the entry-log template. Each carries the date it is for and the date it
- * must be destroyed — 4 weeks (28 days) later (R-O4). The sheet content is
+ * must be destroyed ("4주 경과 시 파쇄", R-P1, R-O4): the day after 4 weeks
+ * from its date, the first day that begins with every entry 4 weeks old —
+ * the day the system's records of that date go too. The sheet content is
  * Korean whatever the UI language: it is the legal text visitors read.
  * Nothing here talks to the registry: the paper never reaches the system.
  */
+import { SHRED_AFTER_DAYS } from "@kipass/shared/retention";
 import { field, h } from "../dom.js";
 import { t } from "../i18n.js";
 import type { Page } from "../main.js";
 
-/** R-R2, R-O4: twice the 14-day incubation period. */
-const RETENTION_DAYS = 28;
 const LOG_ROWS = 15;
 
 const todayKst = () => new Date(Date.now() + 9 * 3_600_000).toISOString().slice(0, 10);
@@ -55,7 +56,7 @@ function printable(view: HTMLElement, title: string, draw: (sheet: HTMLElement, 
       h(
         "div",
         { class: "grid" },
-        field("paper-day", t("paper.day", "명부 날짜"), day, t("paper.dayHint", "이 날짜로부터 4주 후가 파기일입니다")),
+        field("paper-day", t("paper.day", "명부 날짜"), day, t("paper.dayHint", "이 날짜로부터 4주가 지난 다음 날이 파기일입니다")),
         field("paper-facility", t("paper.facility", "시설명"), facility),
       ),
       h("p", {}, h("button", { type: "button", id: "paper-print", onclick: () => window.print() }, t("paper.print", "인쇄 (A4)"))),
@@ -67,7 +68,7 @@ function printable(view: HTMLElement, title: string, draw: (sheet: HTMLElement, 
 
 /** Date line and destruction date, on every sheet. */
 function dates(day: string): HTMLElement {
-  const destroy = addDays(day, RETENTION_DAYS);
+  const destroy = addDays(day, SHRED_AFTER_DAYS);
   return h(
     "p",
     { class: "sheet-dates" },
