@@ -19,6 +19,7 @@ export * from "./day-keys.js";
 export * from "./retention.js";
 export * from "./do-storage.js";
 export * from "./industry.js";
+export * from "./jurisdiction.js";
 export * from "./party-config.js";
 export * from "./operations.js";
 export * from "./receipt.js";

@@ -115,8 +115,8 @@ describe("scanner UI in Chromium", () => {
     await page.fill("#reg-rep", "홍대표");
     await page.fill("#reg-biz-phone", "02-123-4567");
     await page.selectOption("#reg-industry", "karaoke");
-    await page.fill("#reg-sido", "서울특별시");
-    await page.fill("#reg-sigungu", "용산구");
+    await page.selectOption("#reg-sido", "서울특별시");
+    await page.selectOption("#reg-sigungu", "용산구");
     await page.fill("#reg-address", "서울특별시 용산구 이태원로 1");
     await page.fill("#reg-address-detail", "2층");
     await page.fill("#reg-login", loginId);
@@ -180,6 +180,12 @@ describe("scanner UI in Chromium", () => {
     await page.waitForSelector("text=휴대전화 인증이 완료되었습니다.");
     await page.fill("#reg-number", "124-81-00999");
     expect(await page.textContent("#reg-number-error")).toContain("검증번호"); // wrong check digit, caught before sending
+    // 시·군·구 is chosen from the chosen 시·도's own list (R-F2: the name its approver has).
+    const districts = () => page.$$eval("#reg-sigungu option", (options) => options.map((o) => (o as HTMLOptionElement).value).filter(Boolean));
+    expect(await districts()).toEqual([]);
+    await page.selectOption("#reg-sido", "부산광역시");
+    expect(await districts()).toContain("해운대구");
+    expect(await districts()).not.toContain("용산구");
     await fillFacility(page, "yongsan-owner", "owner-password-1");
     expect(await page.textContent("#reg-number-error")).toBe("");
     await shot(page, "register");

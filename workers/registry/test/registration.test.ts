@@ -82,6 +82,31 @@ describe("facility registration", () => {
     await json(await scan(owner, (await mintQr()).qr), 200);
   });
 
+  it("takes a jurisdiction only from the official list, for facilities and approvers alike (R-F1, R-F2)", async () => {
+    const proof = await phoneProof(randomPhone());
+    const before = await facilityCount();
+    // A spelling no approver would have, a district of another 시·도, a made-up one, a 시·도 that is now 강원특별자치도.
+    for (const [jurisdiction, field, names] of [
+      [{ sido: "서울시", sigungu: "용산구" }, "sido", "서울특별시"],
+      [{ sido: "서울특별시", sigungu: "해운대구" }, "sigungu", "용산구"],
+      [{ sido: "서울특별시", sigungu: "용산 구" }, "sigungu", "용산구"],
+      [{ sido: "강원도", sigungu: "춘천시" }, "sido", "강원특별자치도"],
+    ] as const) {
+      const res = await call("POST", "/v1/facilities", registration({ phoneProof: proof, businessNumber: "none", jurisdiction }));
+      expect(res.status).toBe(400);
+      const { error } = await res.json<{ error: { code: string; message: string } }>();
+      expect(error.code).toBe("invalid_request");
+      expect(error.message).toContain(`jurisdiction.${field}`);
+      expect(error.message).toContain(names); // says what would have been right
+      const asApprover = { loginId: `apv-bad-${field}-${before}`, password: "approver password", jurisdiction };
+      expect(await errorCode(await call("POST", "/v1/admin/approvers", asApprover, testEnv.ADMIN_TOKEN))).toEqual({ status: 400, code: "invalid_request" });
+    }
+    expect(await facilityCount()).toBe(before);
+    // The proof was not used up; Sejong is its own 시·군·구; Incheon's 2026 districts are on the list.
+    await json(await call("POST", "/v1/facilities", registration({ phoneProof: proof, businessNumber: "none", jurisdiction: { sido: "세종특별자치시", sigungu: "세종특별자치시" } })), 201);
+    for (const sigungu of ["제물포구", "영종구", "검단구"]) await approver({ sido: "인천광역시", sigungu });
+  });
+
   it("lets the approver reject with a reason, and a facility account cannot act as an approver", async () => {
     const f = await registerFacility({ businessNumber: "none" });
     const local = await approver();

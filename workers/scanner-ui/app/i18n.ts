@@ -10,7 +10,7 @@ const en: Record<string, string> = {
   "register.name": "Business name", "register.number": "Business registration number", "register.noNumber": "I have no business registration number (approval by the local government is needed)",
   "register.rep": "Representative", "register.bizPhone": "Business phone", "register.industry": "Industry type", "register.industryDetail": "Sub-type (for other)",
   "register.eventFrom": "Event from", "register.eventTo": "Event to",
-  "register.sido": "Province / city (시·도)", "register.sigungu": "District (시·군·구)", "register.address": "Address", "register.addressDetail": "Detailed address (floor, entrance)",
+  "register.sido": "Province / city (시·도)", "register.choose": "Choose", "register.sigungu": "District (시·군·구)", "register.address": "Address", "register.addressDetail": "Detailed address (floor, entrance)",
   "register.loginId": "Login ID", "register.password": "Password (8+ characters)", "register.submit": "Register",
   "register.verifyFirst": "Verify your phone first.",
   "register.badNumber": "The check digit does not match: please check the number.",

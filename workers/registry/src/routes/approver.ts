@@ -9,10 +9,8 @@ import { bearer, newId, requireAccount, type AccountEnv } from "../auth.js";
 import type { RegistryEnv } from "../config.js";
 import { applyToFacility, markFacility } from "../directory/objects.js";
 import type { FacilityStatus } from "../durable/facility.js";
-import { loginIdSchema, passwordSchema } from "./facilities.js";
+import { jurisdictionSchema, loginIdSchema, passwordSchema } from "./facilities.js";
 import { takesEffectSchema } from "./takes-effect.js";
-
-const jurisdiction = z.object({ sido: z.string().trim().min(2).max(20), sigungu: z.string().trim().min(2).max(20) }).strict();
 
 const pendingOut = z
   .object({
@@ -63,7 +61,7 @@ const createApproverRoute = createRoute({
   path: "/v1/admin/approvers",
   summary: "Operator: create a local-government approver account (Authorization: Bearer ADMIN_TOKEN)",
   request: {
-    body: { content: { "application/json": { schema: z.object({ loginId: loginIdSchema, password: passwordSchema, jurisdiction }).strict() } }, required: true },
+    body: { content: { "application/json": { schema: z.object({ loginId: loginIdSchema, password: passwordSchema, jurisdiction: jurisdictionSchema }).strict() } }, required: true },
   },
   responses: { 201: { description: "Created", content: { "application/json": { schema: z.object({ id: z.string() }) } } }, ...errorResponses(400, 401, 409) },
 });

@@ -14,10 +14,13 @@ import {
   formatBusinessNumber,
   hashPassword,
   isConstraintError,
+  isSido,
   isValidBusinessNumber,
   kstDateIn,
   newCredential,
   normalizeBusinessNumber,
+  SIDO_NAMES,
+  sigunguOf,
 } from "@kipass/shared";
 import { newId } from "../auth.js";
 import { fieldKey, smsProvider, type RegistryEnv } from "../config.js";
@@ -29,6 +32,19 @@ import { takesEffectSchema } from "./takes-effect.js";
 export const loginIdSchema = z.string().regex(/^[a-z0-9_.-]{4,32}$/, "4–32 of a-z 0-9 _ . -");
 export const passwordSchema = z.string().min(8).max(128);
 const text = (max: number) => z.string().trim().min(1).max(max);
+
+/** 관할지역 (R-F1, R-F2): a 시·도 and one of its 시·군·구, by their official names (shared/src/jurisdiction.ts). */
+export const jurisdictionSchema = z
+  .object({ sido: z.string().trim().max(20), sigungu: z.string().trim().max(20) })
+  .strict()
+  .superRefine((v, ctx) => {
+    if (!isSido(v.sido)) {
+      ctx.addIssue({ code: "custom", path: ["sido"], message: `"${v.sido}" is not a 시·도; one of ${SIDO_NAMES.join(", ")}` });
+    } else if (!sigunguOf(v.sido).includes(v.sigungu)) {
+      ctx.addIssue({ code: "custom", path: ["sigungu"], message: `"${v.sigungu}" is not a 시·군·구 of ${v.sido}; one of ${sigunguOf(v.sido).join(", ")}` });
+    }
+  })
+  .openapi({ description: "시·도 and 시·군·구 by official name, e.g. 서울특별시 / 용산구 (세종특별자치시 is its own 시·군·구)" });
 
 const registrationSchema = z
   .object({
@@ -42,7 +58,7 @@ const registrationSchema = z
     businessPhone: z.string().regex(/^[0-9+\- ]{9,20}$/),
     industry: z.enum(INDUSTRY_CODES),
     industryDetail: text(50).optional(),
-    jurisdiction: z.object({ sido: text(20), sigungu: text(20) }).strict(),
+    jurisdiction: jurisdictionSchema,
     address: text(200),
     addressDetail: text(100),
     event: z.object({ from: kstDateIn, to: kstDateIn }).strict().optional(),

@@ -5,6 +5,7 @@
  */
 import { isValidBusinessNumber } from "@kipass/shared/brn";
 import { INDUSTRIES, INDUSTRY_CODES } from "@kipass/shared/industry";
+import { SIDO_NAMES, sigunguOf } from "@kipass/shared/jurisdiction";
 import { api, appliedLater, errorText } from "../api.js";
 import { field, h, notice, setFieldError } from "../dom.js";
 import { t } from "../i18n.js";
@@ -28,8 +29,10 @@ export const registerPage: Page = (view, go) => {
   const industryDetail = input("industryDetail", { required: false, maxlength: "50" });
   const eventFrom = input("eventFrom", { type: "date", required: false });
   const eventTo = input("eventTo", { type: "date", required: false });
-  const sido = input("sido", { placeholder: "서울특별시" });
-  const sigungu = input("sigungu", { placeholder: "용산구" });
+  // Chosen from the fixed list the registry checks against, so no spelling can miss the approver (R-F2).
+  const choose = () => h("option", { value: "" }, t("register.choose", "선택"));
+  const sido = h("select", { name: "sido", required: true }, choose(), ...SIDO_NAMES.map((n) => h("option", { value: n }, n)));
+  const sigungu = h("select", { name: "sigungu", required: true }, choose());
   const address = input("address", { maxlength: "200" });
   const addressDetail = input("addressDetail", { maxlength: "100" });
   const loginId = input("loginId", { autocomplete: "username", pattern: "[a-z0-9_.\\-]{4,32}" });
@@ -48,6 +51,7 @@ export const registerPage: Page = (view, go) => {
     eventFields.hidden = industry.value !== "event";
   };
   industry.addEventListener("change", showIndustryFields);
+  sido.addEventListener("change", () => sigungu.replaceChildren(choose(), ...sigunguOf(sido.value).map((n) => h("option", { value: n }, n))));
 
   const fail = (where: HTMLElement, err: unknown) => where.replaceChildren(notice("bad", errorText(err)));
 
