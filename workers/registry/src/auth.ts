@@ -202,7 +202,8 @@ export async function revokeSessions(
       ? [env.DB.prepare("UPDATE sessions SET revoked_at = ? WHERE id = ? AND account_id = ? AND revoked_at IS NULL").bind(now, scope.sessionId, accountId)]
       : [
           env.DB.prepare("UPDATE sessions SET revoked_at = ? WHERE account_id = ? AND revoked_at IS NULL").bind(now, accountId),
-          env.DB.prepare("UPDATE accounts SET removed_at = ? WHERE id = ? AND removed_at IS NULL").bind(now, accountId),
+          // The ID is freed for the next staff member (R-F5): "~" is never in a login ID (loginIdSchema).
+          env.DB.prepare(`UPDATE accounts SET removed_at = ?, login_id = login_id || '~' || id WHERE id = ? AND removed_at IS NULL`).bind(now, accountId),
         ];
   if (!facilityId) {
     await env.DB.batch(statements);

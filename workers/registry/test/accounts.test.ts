@@ -6,7 +6,7 @@ import { HOUR, MINUTE, PBKDF2_ITERATIONS, SECOND, credentialHash } from "../../.
 import { newFacilitySession } from "../src/auth.js";
 import { facilityObject } from "../src/directory/objects.js";
 import { MAX_CODES_PER_HOUR } from "../src/routes/phone.js";
-import { activeFacility, addStaff, call, errorCode, json, lastSms, mintQr, randomPhone, runCron, scan } from "./helpers.js";
+import { activeFacility, addStaff, call, errorCode, json, lastSms, login, mintQr, randomPhone, runCron, scan } from "./helpers.js";
 
 describe("accounts", () => {
   it("locks an account after 5 failed logins, even for the right password", async () => {
@@ -96,6 +96,27 @@ describe("accounts", () => {
     expect((await call("DELETE", `/v1/facility/staff/${staff.id}`, undefined, f.session)).status).toBe(204);
     expect(await errorCode(await scan(staff.session, (await mintQr()).qr))).toEqual({ status: 401, code: "device_revoked" });
     expect(await errorCode(await call("GET", "/v1/sessions", undefined, staff.session))).toEqual({ status: 401, code: "session_invalid" });
+  });
+
+  it("gives a removed staff member's ID to the next one; the old password and session stay refused (R-F5)", async () => {
+    const f = await activeFacility();
+    const loginId = `gate${Date.now().toString(36)}`;
+    const staff = (password: string) => ({ loginId, password, description: "정문 입구 / main entrance" });
+    const first = await json<{ id: string }>(await call("POST", "/v1/facility/staff", staff("first password"), f.session), 201);
+    const firstSession = await login(loginId, "first password");
+    // Taken while its holder is on staff, here and at registration.
+    expect(await errorCode(await call("POST", "/v1/facility/staff", staff("other password"), f.session))).toEqual({ status: 409, code: "login_taken" });
+    expect((await call("DELETE", `/v1/facility/staff/${first.id}`, undefined, f.session)).status).toBe(204);
+
+    const next = await json<{ id: string }>(await call("POST", "/v1/facility/staff", staff("second password"), f.session), 201);
+    expect(next.id).not.toBe(first.id);
+    expect(await errorCode(await call("POST", "/v1/login", { loginId, password: "first password" }))).toEqual({ status: 401, code: "bad_credentials" });
+    expect(await errorCode(await scan(firstSession, (await mintQr()).qr))).toEqual({ status: 401, code: "device_revoked" });
+    const nextSession = await login(loginId, "second password");
+    await json(await scan(nextSession, (await mintQr()).qr), 200);
+    const { staff: listed } = await json<{ staff: { id: string; loginId: string }[] }>(await call("GET", "/v1/facility/staff", undefined, f.session), 200);
+    expect(listed.filter((s) => s.loginId === loginId).map((s) => s.id)).toEqual([next.id]);
+    expect(await errorCode(await call("POST", "/v1/facility/staff", staff("third password"), f.session))).toEqual({ status: 409, code: "login_taken" });
   });
 
   it("no device the staff member logs in while being removed can scan (R-F5)", async () => {
