@@ -32,7 +32,7 @@ import { errorResponses, type AppVariables } from "./http.js";
 import type { KeyRing } from "./keys.js";
 import type { PartyIdentity } from "./party.js";
 import { destructionReceiptSchema, receiptFileSchema, signReceipt, type ReceiptFile } from "./receipt.js";
-import type { SqlDatabase } from "./sql.js";
+import type { SqlBatchDatabase, SqlDatabase } from "./sql.js";
 
 /** The four levels of Korea's infectious-disease crisis alert, lowest first (blue, yellow, orange, red). */
 export const ALERT_LEVELS = ["관심", "주의", "경계", "심각"] as const;
@@ -138,7 +138,7 @@ export async function assertCollecting(db: SqlDatabase): Promise<void> {
 // ---------------------------------------------------------------- routes
 
 export interface OperationsBindings {
-  DB: SqlDatabase;
+  DB: SqlBatchDatabase;
   OPERATOR_TOKEN?: string;
 }
 
@@ -147,6 +147,22 @@ export interface ShutdownChunk {
   destroyed: Record<string, number>;
   keyIds: string[];
   next: string | null;
+  /**
+   * Rows of a D1 table to delete: counted and deleted in the transaction that
+   * records the progress, so a call that dies between them loses no count.
+   */
+  d1Rows?: { table: string; uptoRowid: number };
+}
+
+/**
+ * A D1 table's next chunk: its first `rows` rows (deleted with the progress,
+ * see d1Rows), then `again` to come back for more; once it is empty, `then`.
+ * Counted as `d1.<table>`, so an empty table is in the receipt as 0.
+ */
+export async function d1TableChunk(db: SqlDatabase, table: string, rows: number, cursors: { again: string; then: string | null }): Promise<ShutdownChunk> {
+  const last = await db.prepare(`SELECT MAX(rowid) AS upto FROM (SELECT rowid FROM ${table} ORDER BY rowid LIMIT ?)`).bind(rows).first<{ upto: number | null }>();
+  if (last?.upto == null) return { destroyed: { [`d1.${table}`]: 0 }, keyIds: [], next: cursors.then };
+  return { destroyed: {}, keyIds: [], next: cursors.again, d1Rows: { table, uptoRowid: last.upto } };
 }
 
 /** Adds counts into a tally. */
@@ -314,9 +330,11 @@ export function mountOperations<E extends HonoEnv & { Bindings: OperationsBindin
     if (settling > 0) return c.json({ done: false, phase: ops.shutdown[0]?.name ?? null, destroyed, waitMs: settling }, 200);
 
     // One call runs a chunk at a time: two at once would delete different D1 rows and only one tally would be saved.
+    // The lease's end is this call's own mark: a later call's lease ends later.
+    const leaseUntil = now + SHUTDOWN_LEASE_MS;
     const lease = await db
       .prepare("UPDATE shutdown_progress SET lease_until = ? WHERE id = 1 AND phase = ? AND cursor IS ? AND (lease_until IS NULL OR lease_until <= ?)")
-      .bind(now + SHUTDOWN_LEASE_MS, row.phase, row.cursor, now)
+      .bind(leaseUntil, row.phase, row.cursor, now)
       .run();
     if (lease.meta.changes !== 1) {
       const busy = await db.prepare("SELECT lease_until FROM shutdown_progress WHERE id = 1").first<{ lease_until: number | null }>();
@@ -325,6 +343,7 @@ export function mountOperations<E extends HonoEnv & { Bindings: OperationsBindin
     const phase = ops.shutdown[row.phase];
     let next = { phase: row.phase, cursor: row.cursor };
     const keyIds = JSON.parse(row.key_ids) as string[];
+    let d1Rows: ShutdownChunk["d1Rows"];
     if (phase) {
       let chunk: ShutdownChunk;
       try {
@@ -337,6 +356,9 @@ export function mountOperations<E extends HonoEnv & { Bindings: OperationsBindin
       addCounts(destroyed, chunk.destroyed);
       keyIds.push(...chunk.keyIds);
       next = chunk.next === null ? { phase: row.phase + 1, cursor: null } : { phase: row.phase, cursor: chunk.next };
+      // Its count is known only in the batch below, after the receipt would be signed: such a chunk ends no phase.
+      if (chunk.d1Rows && chunk.next === null) throw new Error(`shutdown phase ${phase.name}: a chunk that deletes D1 rows must come back (next)`);
+      d1Rows = chunk.d1Rows;
     }
     let receipt: ReceiptFile | null = null;
     if (next.phase >= ops.shutdown.length) {
@@ -352,11 +374,28 @@ export function mountOperations<E extends HonoEnv & { Bindings: OperationsBindin
       });
       receipt = await signReceipt(body, ops.signingKeys(c.env).current);
     }
-    // Guarded by the step read above: a call that outlived its lease and lost the race does not add its tally twice.
-    const { meta } = await db
-      .prepare("UPDATE shutdown_progress SET phase = ?, cursor = ?, destroyed = ?, key_ids = ?, receipt = ?, lease_until = NULL WHERE id = 1 AND phase = ? AND cursor IS ?")
-      .bind(next.phase, next.cursor, JSON.stringify(destroyed), JSON.stringify(keyIds), receipt ? JSON.stringify(receipt) : null, row.phase, row.cursor)
-      .run();
+    // One transaction, guarded by this call's lease: a call that outlived its lease and lost it adds no tally and
+    // deletes nothing. D1 rows are counted into the progress and then deleted in it, so no count is lost between.
+    const destroyedNow = d1Rows
+      ? `json_set(?5, '$."d1.${d1Rows.table}"', COALESCE(json_extract(?5, '$."d1.${d1Rows.table}"'), 0) + (SELECT COUNT(*) FROM ${d1Rows.table} WHERE rowid <= ${d1Rows.uptoRowid}))`
+      : "?5";
+    const batch = [
+      db
+        .prepare(
+          `UPDATE shutdown_progress SET phase = ?1, cursor = ?2, key_ids = ?3, receipt = ?4, destroyed = ${destroyedNow}
+           WHERE id = 1 AND phase = ?6 AND cursor IS ?7 AND lease_until = ?8`,
+        )
+        .bind(next.phase, next.cursor, JSON.stringify(keyIds), receipt ? JSON.stringify(receipt) : null, JSON.stringify(destroyed), row.phase, row.cursor, leaseUntil),
+      ...(d1Rows
+        ? [db.prepare(`DELETE FROM ${d1Rows.table} WHERE rowid <= ? AND EXISTS (SELECT 1 FROM shutdown_progress WHERE id = 1 AND lease_until = ?)`).bind(d1Rows.uptoRowid, leaseUntil)]
+        : []),
+      db.prepare("UPDATE shutdown_progress SET lease_until = NULL WHERE id = 1 AND lease_until = ?").bind(leaseUntil),
+    ];
+    const [{ meta }] = (await db.batch(batch)) as [{ meta: { changes: number } }];
+    if (d1Rows && meta.changes === 1) {
+      const saved = await db.prepare("SELECT destroyed FROM shutdown_progress WHERE id = 1").first<{ destroyed: string }>();
+      if (saved) Object.assign(destroyed, JSON.parse(saved.destroyed) as Record<string, number>);
+    }
     if (meta.changes === 1 && receipt) {
       await audit(db, now, "POST", shutdownRoute.path, "R-O4 shutdown", `complete: ${keyIds.length} day keys destroyed`);
     }

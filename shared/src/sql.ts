@@ -13,6 +13,11 @@ export interface SqlDatabase {
   prepare(query: string): SqlStatement;
 }
 
+/** D1's batch: the statements run in order in one transaction, all or none. */
+export interface SqlBatchDatabase extends SqlDatabase {
+  batch(statements: SqlStatement[]): Promise<{ meta: { changes: number } }[]>;
+}
+
 export function isConstraintError(err: unknown): boolean {
   return /constraint/i.test(err instanceof Error ? err.message : String(err));
 }

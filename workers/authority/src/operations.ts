@@ -5,7 +5,7 @@
  * alert level. Rows left in D1 time travel (30 days) stay encrypted under
  * DATA_KEY: delete that secret after the receipt (README "Operations").
  */
-import { signingKeys, type Operations } from "@kipass/shared";
+import { d1TableChunk, signingKeys, type Operations } from "@kipass/shared";
 
 /** D1 rows deleted per chunk. */
 export const SHUTDOWN_ROWS = 5000;
@@ -17,10 +17,7 @@ export const authorityOperations: Operations<Env> = {
   shutdown: [
     {
       name: "traces",
-      run: async (env) => {
-        const { meta } = await env.DB.prepare("DELETE FROM traces WHERE rowid IN (SELECT rowid FROM traces LIMIT ?)").bind(SHUTDOWN_ROWS).run();
-        return { destroyed: { "d1.traces": meta.changes }, keyIds: [], next: meta.changes === SHUTDOWN_ROWS ? "more" : null };
-      },
+      run: (env) => d1TableChunk(env.DB, "traces", SHUTDOWN_ROWS, { again: "more", then: null }),
     },
   ],
 };

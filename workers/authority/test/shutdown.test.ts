@@ -25,15 +25,20 @@ describe("shutdown with verified destruction (R-O4)", () => {
     expect((await call("/operations/v1/shutdown", { body: { confirm: "yes" }, auth: OPERATOR })).status).toBe(400);
     const first = await call("/operations/v1/shutdown", { body: { confirm: SHUTDOWN_CONFIRMATION }, auth: OPERATOR });
     expect(first.body).toMatchObject({ done: false, waitMs: expect.any(Number) });
-    // After the mode cache has expired everywhere (the dev clock stands in for waiting): one call does it.
-    const res = await exports.default.fetch(
-      new Request("https://authority.test/operations/v1/shutdown", {
-        method: "POST",
-        headers: { "content-type": "application/json", authorization: OPERATOR, [DEV_NOW_HEADER]: String(Date.now() + MODE_CACHE_MS + 1000) },
-        body: JSON.stringify({ confirm: SHUTDOWN_CONFIRMATION }),
-      }),
-    );
-    const done = (await res.json()) as { done: boolean; receipt: ReceiptFile };
+    // After the mode cache has expired everywhere (the dev clock stands in for waiting): a chunk that deletes
+    // the traces, then one that finds none left and signs.
+    const later = async () => {
+      const res = await exports.default.fetch(
+        new Request("https://authority.test/operations/v1/shutdown", {
+          method: "POST",
+          headers: { "content-type": "application/json", authorization: OPERATOR, [DEV_NOW_HEADER]: String(Date.now() + MODE_CACHE_MS + 1000) },
+          body: JSON.stringify({ confirm: SHUTDOWN_CONFIRMATION }),
+        }),
+      );
+      return (await res.json()) as { done: boolean; destroyed: Record<string, number>; receipt: ReceiptFile };
+    };
+    expect(await later()).toMatchObject({ done: false, destroyed: { "d1.traces": 2 } });
+    const done = await later();
     expect(done).toMatchObject({ done: true });
     const receipt = done.receipt;
 

@@ -7,7 +7,7 @@
  * (name, phone, birth date, consents, devices, SMS codes), children before
  * parents. Each call does one chunk.
  */
-import { addCounts, shardChunk, signingKeys, type Operations, type ShutdownChunk } from "@kipass/shared";
+import { addCounts, d1TableChunk, shardChunk, signingKeys, type Operations, type ShutdownChunk } from "@kipass/shared";
 import { identity, type IssuerBindings } from "./config.js";
 import { VAULT_NAME, vaultOf } from "./tokens/day-key-vault.js";
 import { SAFE_NUMBER_SHARDS, safeNumberShardName } from "./tokens/safe-numbers.js";
@@ -56,13 +56,9 @@ export const issuerOperations: Operations<IssuerBindings> = {
     },
     {
       name: "identities",
-      run: async (env, cursor) => {
+      run: (env, cursor) => {
         const i = Number(cursor ?? 0);
-        const table = IDENTITY_TABLES[i]!;
-        const { meta } = await env.DB.prepare(`DELETE FROM ${table} WHERE rowid IN (SELECT rowid FROM ${table} LIMIT ?)`).bind(SHUTDOWN_ROWS).run();
-        const more = meta.changes === SHUTDOWN_ROWS;
-        const next = more ? String(i) : i + 1 < IDENTITY_TABLES.length ? String(i + 1) : null;
-        return { destroyed: { [`d1.${table}`]: meta.changes }, keyIds: [], next };
+        return d1TableChunk(env.DB, IDENTITY_TABLES[i]!, SHUTDOWN_ROWS, { again: String(i), then: i + 1 < IDENTITY_TABLES.length ? String(i + 1) : null });
       },
     },
   ],
