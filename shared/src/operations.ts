@@ -383,7 +383,7 @@ export function mountOperations<E extends HonoEnv & { Bindings: OperationsBindin
       db
         .prepare(
           `UPDATE shutdown_progress SET phase = ?1, cursor = ?2, key_ids = ?3, receipt = ?4, destroyed = ${destroyedNow}
-           WHERE id = 1 AND phase = ?6 AND cursor IS ?7 AND lease_until = ?8`,
+           WHERE id = 1 AND phase = ?6 AND cursor IS ?7 AND lease_until = ?8 RETURNING destroyed`,
         )
         .bind(next.phase, next.cursor, JSON.stringify(keyIds), receipt ? JSON.stringify(receipt) : null, JSON.stringify(destroyed), row.phase, row.cursor, leaseUntil),
       ...(d1Rows
@@ -391,14 +391,11 @@ export function mountOperations<E extends HonoEnv & { Bindings: OperationsBindin
         : []),
       db.prepare("UPDATE shutdown_progress SET lease_until = NULL WHERE id = 1 AND lease_until = ?").bind(leaseUntil),
     ];
-    const [{ meta }] = (await db.batch(batch)) as [{ meta: { changes: number } }];
-    if (d1Rows && meta.changes === 1) {
-      const saved = await db.prepare("SELECT destroyed FROM shutdown_progress WHERE id = 1").first<{ destroyed: string }>();
-      if (saved) Object.assign(destroyed, JSON.parse(saved.destroyed) as Record<string, number>);
-    }
-    if (meta.changes === 1 && receipt) {
+    const saved = (await db.batch<{ destroyed: string }>(batch))[0]?.results[0];
+    if (saved) Object.assign(destroyed, JSON.parse(saved.destroyed) as Record<string, number>); // with the D1 rows counted
+    if (saved && receipt) {
       await audit(db, now, "POST", shutdownRoute.path, "R-O4 shutdown", `complete: ${keyIds.length} day keys destroyed`);
     }
-    return c.json({ done: receipt !== null && meta.changes === 1, phase: ops.shutdown[next.phase]?.name ?? null, destroyed, ...(receipt && meta.changes === 1 ? { receipt } : {}) }, 200);
+    return c.json({ done: receipt !== null && saved !== undefined, phase: ops.shutdown[next.phase]?.name ?? null, destroyed, ...(receipt && saved ? { receipt } : {}) }, 200);
   });
 }

@@ -15,7 +15,7 @@ export interface SqlDatabase {
 
 /** D1's batch: the statements run in order in one transaction, all or none. */
 export interface SqlBatchDatabase extends SqlDatabase {
-  batch(statements: SqlStatement[]): Promise<{ meta: { changes: number } }[]>;
+  batch<T = Record<string, unknown>>(statements: SqlStatement[]): Promise<{ results: T[]; meta: { changes: number } }[]>;
 }
 
 export function isConstraintError(err: unknown): boolean {
